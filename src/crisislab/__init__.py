@@ -1,0 +1,12 @@
+"""crisislab: a laboratory for coalition diplomacy under threat.
+
+The Python API mirrors the command line: :func:`load_scenario`, :func:`simulate`,
+:func:`compare`, :func:`trace`.
+"""
+
+from crisislab.api import compare, simulate, simulate_full, trace
+from crisislab.scenario import load_scenario
+
+__version__ = "0.1.0"
+
+__all__ = ["__version__", "compare", "load_scenario", "simulate", "simulate_full", "trace"]

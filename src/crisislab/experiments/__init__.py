@@ -1,0 +1,1 @@
+"""Experiments: paired runs, sweeps, sensitivity analysis, scenario discovery, robust choice."""

@@ -1,0 +1,309 @@
+"""The batched engine: one documented step order applied to a batch of runs.
+
+Step order within one week (each line is a function ``(state, params, actions, rng)``;
+its mechanism ID is what traces show):
+
+1. the doctrine observes and acts (:class:`~crisislab.model.state.Actions`)
+2. M12 gate contacts (earned talks, frontline veto); M08 mandate votes; M24 enlargement vote
+3. M19 conditional offers and belief update; M15 preconditions open talks; M25 mediated talks
+4. coalition side: M01 leverage, M03 legitimacy, M04 misreading, M06 permanence,
+   M07 frontline trust, M10 isolation, M11 courting, M29 cyber operations, M09 statements,
+   M28 messaging, M30 economic costs
+5. channels and war: M18 regularity, M13 perception noise, M14 aid, M16 global audience
+6. adversary utilities: core base motives, M02 lag, M05 deterrence, M22 pre-planned,
+   M23 threat and stature, M26 off-ramp, M27 concession pressure
+7. adversary choice (logit), M27 concession event, ladder move, M13 inadvertent climb,
+   M14 deep-strike spiral, M27 loss of control, bookkeeping (peak, verified change)
+8. M21 talks end on violation; coalition sanction response (lag from M02, at once for M22/M12b)
+9. M20 zone of agreement; settlement draw (M25 mediation, M31 red lines); M17 casualties
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from crisislab.model import core
+from crisislab.model.mechanisms import catastrophe as cat
+from crisislab.model.mechanisms import cohesion as coh
+from crisislab.model.mechanisms import negotiation as neg
+from crisislab.model.mechanisms import screening as scr
+from crisislab.model.outcomes import outcome_table
+from crisislab.model.params import Params
+from crisislab.model.rng import Slot, Streams
+from crisislab.model.state import Actions, Observation, State
+
+StepFn = Callable[[State, Params, Actions, Streams], State]
+
+STEP_ORDER: tuple[StepFn, ...] = (
+    coh.conditionality_framework,
+    coh.mandate_paradox,
+    scr.accession_unanimity,
+    scr.screening_offer,
+    cat.inflexible_preconditions,
+    neg.mediation,
+    coh.leverage_dilution,
+    coh.domestic_exploitation,
+    coh.zero_sum_misreading,
+    coh.credibility_decay,
+    coh.frontline_trust,
+    coh.validation_trap,
+    coh.selective_engagement,
+    neg.cross_domain_stratagems,
+    coh.signaling_noise,
+    neg.messaging_discipline,
+    neg.economic_contagion,
+    cat.dialogue_consistency,
+    cat.misperception,
+    cat.aid_entrenchment,
+    cat.global_audience,
+    core.base_utility,
+    coh.escalation_dominance,
+    coh.deterrence_inequality,
+    scr.preplanned_responses,
+    scr.adversary_psychology,
+    neg.off_ramp,
+    neg.brinkmanship,
+    core.adversary_choice,
+    core.concession_event,
+    core.ladder_move,
+    core.inadvertent_climb,
+    core.deep_strike_spiral,
+    core.loss_of_control,
+    core.bookkeeping,
+    scr.forswear_destabilizing,
+    core.coalition_response,
+    scr.agenda_linkage,
+    core.settlement,
+    cat.humanitarian_cost,
+)
+
+
+def step_label(fn: StepFn) -> str:
+    """``M06 credibility_decay`` or ``core adversary_choice``."""
+    return f"{getattr(fn, 'mechanism_id', 'core')} {fn.__name__}"
+
+
+def initial_state(p: Params, rng: Streams) -> State:
+    """The state at week 0: types drawn per run, everything else from the scenario."""
+    n, m = rng.n, p.n_members
+    u = rng.uniform(0, Slot.TYPE)
+    types = np.minimum(np.searchsorted(np.cumsum(p.type_weights), u, side="right"), p.n_types - 1)
+    z = np.zeros(n)
+    zb = np.zeros(n, dtype=bool)
+    breadth = int((p.in_mandate & ~p.red_line).sum())
+    return State(
+        week=0,
+        adversary_type=types,
+        rung=np.full(n, p.initial_rung, dtype=np.int64),
+        peak=np.full(n, p.initial_rung, dtype=np.int64),
+        last_action=np.zeros(n, dtype=np.int64),
+        verified_weeks=z.copy(),
+        adversary_resolve=p.resolve[types].copy(),
+        perceived_resolve=np.full(n, float(p.stance @ p.weight)),
+        resolve_discount=z.copy(),
+        perceived_unity=np.ones(n),
+        leverage=np.ones(n),
+        permanence=np.full(n, p.k["credibility_decay"].get("initial", 0.7)),
+        diplomatic_capital=np.ones(n),
+        adversary_legitimacy=np.full(n, 0.5),
+        third_party_alignment=np.full(n, 0.3),
+        emboldening=z.copy(),
+        isolation=np.ones(n),
+        frontline_trust=np.ones((n, m)),
+        intel_quality=np.ones(n),
+        support=np.broadcast_to(0.6 + 0.4 * p.stance, (n, m)).copy(),
+        stance=np.broadcast_to(p.stance, (n, m)).copy(),
+        polarisation=np.full(n, float(np.sqrt(((p.stance - p.stance @ p.weight) ** 2) @ p.weight))),
+        statement_sd=z.copy(),
+        response_lag=z.copy(),
+        pending_response=np.full(n, -1.0),
+        tranche=np.ones(n, dtype=np.int64),
+        member_cost=np.zeros((n, m)),
+        coalition_cost=z.copy(),
+        adversary_damage=z.copy(),
+        defender_capability=np.full(n, p.defender_capability),
+        adversary_gains=z.copy(),
+        threat_perception=z.copy(),
+        belief=np.broadcast_to(p.type_weights, (n, p.n_types)).copy(),
+        sigma=np.ones(n),
+        regularity=z.copy(),
+        talks_open=zb.copy(),
+        talks_weeks=z.copy(),
+        talks_total=z.copy(),
+        zone=z.copy(),
+        settled=zb.copy(),
+        settle_week=np.full(n, np.nan),
+        adversary_concessions=z.copy(),
+        humanitarian_cost=z.copy(),
+        mediator_trust=np.full(n, p.mediator_trust_a),
+        mandate_breadth=np.full(n, float(breadth)),
+        mandate_pending=np.full(n, -1.0),
+        mandate_failures=z.copy(),
+        enlarged=zb.copy(),
+        offer_state=np.zeros(n, dtype=np.int64),
+        cyber_ops=z.copy(),
+        unilateral_contacts=z.copy(),
+        bypasses=z.copy(),
+        unearned_meetings=z.copy(),
+        catastrophes=z.copy(),
+        u_escalate=z.copy(),
+        u_deescalate=z.copy(),
+        action=np.zeros(n, dtype=np.int64),
+        contact=zb.copy(),
+        earned=zb.copy(),
+        unilateral=np.zeros((n, m), dtype=bool),
+        cyber_now=zb.copy(),
+        rejected_now=zb.copy(),
+    )
+
+
+def observe(s: State, p: Params) -> Observation:
+    return Observation(
+        week=s.week,
+        horizon=p.horizon,
+        rung=s.rung,
+        last_action=s.last_action,
+        verified_weeks=s.verified_weeks,
+        talks_open=s.talks_open,
+        settled=s.settled,
+        offer_state=s.offer_state,
+        belief=s.belief,
+        tranche=s.tranche,
+        support=s.support,
+        member_cost=s.member_cost,
+        stance=s.stance,
+        frontline_trust=s.frontline_trust,
+        cohesion=s.support @ p.weight,
+        enlarged=s.enlarged,
+        frontline=p.frontline,
+        type_names=p.type_names,
+        member_names=p.member_names,
+        n_tranches=len(p.tranche_damage) - 1,
+    )
+
+
+def normalise_actions(a: Actions, n: int, m: int) -> Actions:
+    """Broadcast every action field to ``[runs]`` (``[runs, members]`` for unilateral)."""
+    out: dict[str, Any] = {}
+    for f in fields(Actions):
+        v = getattr(a, f.name)
+        if v is None:
+            out[f.name] = None
+        elif f.name == "unilateral":
+            out[f.name] = np.broadcast_to(np.asarray(v, dtype=bool), (n, m))
+        else:
+            arr = np.asarray(v)
+            if arr.ndim > 1:
+                raise ValueError(f"action {f.name} must be a scalar or per-run array, got shape {arr.shape}")
+            out[f.name] = np.broadcast_to(arr, (n,))
+    return Actions(**out)
+
+
+@dataclass
+class TraceRow:
+    run: int
+    week: int
+    mechanism: str
+    step: str
+    variable: str
+    member: str
+    before: float
+    after: float
+
+
+@dataclass
+class SimulationResult:
+    """Outcomes (one row per run), optional trajectories ``{name: [runs, weeks]}`` and trace."""
+
+    outcomes: pd.DataFrame
+    trajectories: dict[str, np.ndarray] = field(default_factory=dict)
+    trace: list[TraceRow] = field(default_factory=list)
+
+
+TRAJECTORY_FIELDS = ("rung", "cohesion", "final_frontline_trust", "permanence", "talks_open", "belief_true_type")
+
+
+def _snapshot(s: State, rows: np.ndarray) -> dict[str, np.ndarray]:
+    snap = {}
+    for name in State.field_names():
+        v = getattr(s, name)
+        snap[name] = np.array(v[rows], dtype=float)
+    return snap
+
+
+def _diff(before: dict[str, np.ndarray], s: State, rows: np.ndarray, run_ids: np.ndarray, week: int, fn: StepFn, p: Params, out: list[TraceRow]) -> None:
+    mid = getattr(fn, "mechanism_id", "core")
+    for name, old in before.items():
+        new = np.array(getattr(s, name)[rows], dtype=float)
+        if new.shape != old.shape:
+            continue
+        changed = ~np.isclose(new, old, rtol=0, atol=1e-12, equal_nan=True)
+        if not changed.any():
+            continue
+        for idx in zip(*np.nonzero(changed), strict=False):
+            i = idx[0]
+            label = ""
+            if len(idx) == 2:
+                j = idx[1]
+                label = p.member_names[j] if name in ("frontline_trust", "support", "stance", "member_cost", "unilateral") else p.type_names[j]
+            out.append(TraceRow(int(run_ids[rows[i]]), week, mid, fn.__name__, name, label, float(old[idx]), float(new[idx])))
+
+
+def run_batch(
+    p: Params,
+    doctrine: Any,
+    runs: int,
+    seed: int,
+    *,
+    run_offset: int = 0,
+    trace_runs: Sequence[int] = (),
+    record: bool = False,
+    steps: Sequence[StepFn] = STEP_ORDER,
+) -> SimulationResult:
+    """Simulate ``runs`` runs with global indices ``run_offset .. run_offset+runs-1``.
+
+    ``trace_runs`` (global indices) records every state change with the step and mechanism
+    that made it; ``record`` keeps weekly trajectories for plots.
+    """
+    run_ids = np.arange(run_offset, run_offset + runs, dtype=np.int64)
+    rng = Streams(seed, run_ids)
+    s = initial_state(p, rng)
+    doctrine.reset(p, runs)
+    trace: list[TraceRow] = []
+    rows = np.array([r - run_offset for r in trace_runs if run_offset <= r < run_offset + runs], dtype=np.int64)
+    traj: dict[str, list[np.ndarray]] = {k: [] for k in TRAJECTORY_FIELDS} if record else {}
+    n, m = runs, p.n_members
+    for week in range(p.horizon):
+        s.week = week
+        s.cyber_now = np.zeros(n, dtype=bool)
+        s.rejected_now = np.zeros(n, dtype=bool)
+        acts = normalise_actions(doctrine.act(observe(s, p)), n, m)
+        for fn in steps:
+            if rows.size:
+                before = _snapshot(s, rows)
+                s = fn(s, p, acts, rng)
+                _diff(before, s, rows, run_ids, week, fn, p, trace)
+            else:
+                s = fn(s, p, acts, rng)
+        if record:
+            traj["rung"].append(s.rung.copy())
+            traj["cohesion"].append(s.support @ p.weight)
+            traj["final_frontline_trust"].append(_frontline_mean(s, p))
+            traj["permanence"].append(s.permanence.copy())
+            traj["talks_open"].append(s.talks_open.astype(float))
+            traj["belief_true_type"].append(s.belief[np.arange(n), s.adversary_type])
+    s.week = p.horizon
+    outcomes = outcome_table(s, p, run_ids)
+    trajectories = {k: np.stack(v, axis=1) for k, v in traj.items()} if record else {}
+    return SimulationResult(outcomes, trajectories, trace)
+
+
+def _frontline_mean(s: State, p: Params) -> np.ndarray:
+    if not p.frontline.any():
+        return np.ones(s.rung.shape[0])
+    return s.frontline_trust[:, p.frontline].mean(axis=1)

@@ -1,0 +1,240 @@
+"""Coalition leverage and cohesion: M01–M12 (source: 000_2925941e4be23cd7.txt).
+
+The source argues that the coalition's bargaining power rests on the unity the adversary
+perceives and on the believed permanence of sanctions; uncoordinated outreach erodes both,
+and the remedy is a conditionality framework (M12).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from crisislab.model.mechanisms._base import clip01, mechanism
+from crisislab.model.params import Params
+from crisislab.model.rng import Slot, Streams
+from crisislab.model.state import Actions, State
+
+
+@mechanism("M12")
+def conditionality_framework(s: State, p: Params, a: Actions, rng: Streams) -> State:
+    """Gate this week's contacts: (a) earned-only talks, (c) frontline veto.
+
+    Sets the per-week flags ``contact`` (coordinated contact happens), ``earned`` (it is a
+    reward for verified change) and ``unilateral`` (members' own contacts that happen).
+    (b), the automatic triggers, acts in :func:`crisislab.model.core.coalition_response`.
+    With M12 switched off the framework's gates are ignored.
+    """
+    on = p.on["conditionality_framework"]
+    verify = p.k["conditionality_framework"]["verify_weeks"]
+    earned_now = (s.verified_weeks >= verify) | (s.offer_state == 1)
+    wants = np.asarray(a.talks, dtype=bool) & ~s.settled
+    req = np.asarray(a.require_earned, dtype=bool) & on
+    veto = np.asarray(a.veto, dtype=bool) & on
+    high = np.asarray(a.high_level, dtype=bool)
+    contact = wants & (earned_now | ~req)
+    contact &= ~(veto & high & ~earned_now)  # veto holders block unearned audiences
+    s.contact = contact
+    s.earned = contact & earned_now
+    s.unilateral = np.asarray(a.unilateral, dtype=bool) & ~veto[:, None] & ~s.settled[:, None]
+    s.unilateral_contacts = s.unilateral_contacts + s.unilateral.sum(axis=1)
+    return s
+
+
+def _unearned_audience(s: State, a: Actions) -> np.ndarray:
+    return s.contact & np.asarray(a.high_level, dtype=bool) & ~s.earned
+
+
+def _premature(s: State, a: Actions) -> np.ndarray:
+    """Number of premature contacts this week: unearned coordinated talks plus own channels."""
+    return (s.contact & ~s.earned).astype(float) + s.unilateral.sum(axis=1)
+
+
+@mechanism("M01")
+def leverage_dilution(s: State, p: Params, a: Actions, rng: Streams) -> State:
+    """Each member's own channel lowers perceived unity by its political weight."""
+    k = p.k["leverage_dilution"]
+    st = p.s("leverage_dilution")
+    loss = (s.unilateral * p.weight[None, :]).sum(axis=1)
+    unity = s.perceived_unity - st * loss + k["recovery"] * (1.0 - s.perceived_unity)
+    s.perceived_unity = clip01(unity)
+    s.leverage = s.perceived_unity ** k["alpha"]
+    return s
+
+
+@mechanism("M03")
+def domestic_exploitation(s: State, p: Params, a: Actions, rng: Streams) -> State:
+    """Unearned high-level meetings raise legitimacy at home and third-party alignment."""
+    k = p.k["domestic_exploitation"]
+    st = p.s("domestic_exploitation")
+    aud = _unearned_audience(s, a)
+    s.unearned_meetings = s.unearned_meetings + aud
+    s.adversary_legitimacy = clip01(s.adversary_legitimacy + st * k["p_dom"] * aud)
+    s.third_party_alignment = clip01(s.third_party_alignment + st * k["p_intl"] * aud)
+    return s
+
+
+@mechanism("M04")
+def zero_sum_misreading(s: State, p: Params, a: Actions, rng: Streams) -> State:
+    """Talks without preconditions read as weakness, in proportion to zero-sum disposition."""
+    st = p.s("zero_sum_misreading")
+    uncond = s.contact & ~s.earned & (np.asarray(a.precondition, dtype=float) <= 0.0)
+    z = p.zero_sum[s.adversary_type]
+    s.resolve_discount = clip01(s.resolve_discount * 0.99 + st * p.k["zero_sum_misreading"]["kappa"] * z * uncond)
+    return s
+
+
+@mechanism("M06")
+def credibility_decay(s: State, p: Params, a: Actions, rng: Streams) -> State:
+    """Premature contact and dissent erode the believed permanence of sanctions.
+
+    Permanence recovers by ``recovery`` per week of consistent enforcement (no premature
+    contact, sanctions in force), which costs diplomatic capital.
+    """
+    k = p.k["credibility_decay"]
+    st = p.s("credibility_decay")
+    prem = _premature(s, a)
+    decay = st * (k["d_talk"] * prem + k["d_dissent"] * s.polarisation)
+    consistent = (prem == 0) & (s.tranche > 0)
+    can_pay = s.diplomatic_capital > k["anchor_cost"]
+    regain = consistent & can_pay
+    s.permanence = clip01(s.permanence - decay + k["recovery"] * regain * (1.0 - s.permanence))
+    s.diplomatic_capital = clip01(s.diplomatic_capital - k["anchor_cost"] * regain * (st > 0) + 0.01)
+    return s
+
+
+@mechanism("M07")
+def frontline_trust(s: State, p: Params, a: Actions, rng: Streams) -> State:
+    """Outreach that bypasses frontline states lowers their trust, intelligence and support."""
+    k = p.k["frontline_trust"]
+    st = p.s("frontline_trust")
+    veto = np.asarray(a.veto, dtype=bool) & p.on["conditionality_framework"]
+    # a coordinated high-level contact without the no-surprises rule, or any member's own channel
+    by_coalition = s.contact & np.asarray(a.high_level, dtype=bool) & ~veto
+    by_member = (s.unilateral & ~p.frontline[None, :]).any(axis=1)
+    bypass = by_coalition | by_member
+    s.bypasses = s.bypasses + bypass
+    fl = p.frontline[None, :]
+    trust = s.frontline_trust - st * k["bypass"] * bypass[:, None] * fl
+    trust = trust + k["recovery"] * (1.0 - trust) * fl
+    s.frontline_trust = clip01(np.where(fl, trust, 1.0))
+    if p.frontline.any():
+        s.intel_quality = s.frontline_trust[:, p.frontline].mean(axis=1)
+    s.support = clip01(s.support - st * k["hedge"] * (1.0 - s.frontline_trust) * fl)
+    return s
+
+
+@mechanism("M08")
+def mandate_paradox(s: State, p: Params, a: Actions, rng: Streams) -> State:
+    """Widening the envoy's mandate needs a vote under the decision rule; it takes longer
+    and fails more often the wider the spread of member positions."""
+    if not p.on["mandate_paradox"]:
+        return s
+    k = p.k["mandate_paradox"]
+    n_items = int((p.in_mandate | ~p.in_mandate).sum())
+    request = np.asarray(a.widen_mandate, dtype=bool) & (s.mandate_pending < 0) & (s.mandate_breadth < n_items)
+    spread = s.stance.std(axis=1)
+    delay = np.ceil(p.s("mandate_paradox") * k["delay_per_spread"] * spread)
+    s.mandate_pending = np.where(request, delay, s.mandate_pending)
+    due = s.mandate_pending == 0
+    if due.any():
+        passed = coalition_vote(s, p, rng, slot_offset=0, threshold=0.7, rule=p.decision_rule)
+        widen = due & passed
+        s.mandate_breadth = s.mandate_breadth + widen * 2
+        s.mandate_failures = s.mandate_failures + (due & ~passed)
+    s.mandate_pending = np.where(s.mandate_pending >= 0, s.mandate_pending - 1, s.mandate_pending)
+    s.mandate_pending = np.where(due, -1, s.mandate_pending)
+    return s
+
+
+def coalition_vote(s: State, p: Params, rng: Streams, slot_offset: int, threshold: float, rule: str) -> np.ndarray:
+    """Members vote yes when their (noisy) stance is below ``threshold``; returns pass/fail.
+
+    ``unanimity``: every member with a veto must vote yes. ``qmv``: the EU double majority,
+    at least 55 % of EU members representing at least 65 % of their population.
+    """
+    noise = 0.1 * rng.normal(s.week, Slot.VOTE + slot_offset, p.n_members)
+    yes = (s.stance + noise) < threshold
+    if rule == "unanimity":
+        return (yes | ~p.veto[None, :]).all(axis=1)
+    eu = p.eu_member
+    members_ok = (yes & eu).sum(axis=1) >= 0.55 * eu.sum()
+    pop_ok = (yes * (p.population * eu)).sum(axis=1) >= 0.65 * (p.population * eu).sum()
+    return members_ok & pop_ok
+
+
+@mechanism("M09")
+def signaling_noise(s: State, p: Params, a: Actions, rng: Streams) -> State:
+    """The adversary reads resolve as mean statement minus k times their spread."""
+    k = p.k["signaling_noise"]
+    st = p.s("signaling_noise")
+    discipline = np.asarray(a.messaging, dtype=float) * (p.on["messaging_discipline"])
+    scale = k["noise"] * (1.0 - 0.8 * discipline)
+    statements = s.stance + np.broadcast_to(scale, s.rung.shape)[:, None] * rng.normal(s.week, Slot.STATEMENT, p.n_members)
+    sd = np.sqrt(((statements - (statements @ p.weight)[:, None]) ** 2) @ p.weight)
+    s.statement_sd = sd
+    mean = (statements * s.support) @ p.weight
+    s.perceived_resolve = clip01(mean - st * k["k"] * sd - s.resolve_discount - _broad_penalty(s, p))
+    return s
+
+
+def _broad_penalty(s: State, p: Params) -> np.ndarray:
+    k = p.k["mandate_paradox"]
+    return p.s("mandate_paradox") * k["broad_penalty"] * np.maximum(s.mandate_breadth - k["credibility_limit"], 0.0)
+
+
+@mechanism("M10")
+def validation_trap(s: State, p: Params, a: Actions, rng: Streams) -> State:
+    """Each unearned high-level audience multiplies isolation pressure by ``1 - v``."""
+    k = p.k["validation_trap"]
+    aud = _unearned_audience(s, a)
+    iso = s.isolation * (1.0 - p.s("validation_trap") * k["v"] * aud)
+    s.isolation = clip01(iso + k["recovery"] * (1.0 - iso) * ~aud)
+    return s
+
+
+@mechanism("M11")
+def selective_engagement(s: State, p: Params, a: Actions, rng: Streams) -> State:
+    """The adversary courts the most dovish member unless outreach is centralised."""
+    k = p.k["selective_engagement"]
+    st = p.s("selective_engagement")
+    courted = ~np.asarray(a.centralised, dtype=bool) & (s.rung >= 1) & ~s.settled
+    dove = np.argmin(s.stance, axis=1)
+    rows = np.nonzero(courted)[0]
+    if st > 0 and rows.size:
+        s.stance[rows, dove[rows]] = np.clip(s.stance[rows, dove[rows]] - st * k["courting"], 0.0, 1.0)
+        s.support[rows, dove[rows]] = np.clip(s.support[rows, dove[rows]] - st * k["courting"], 0.0, 1.0)
+    s.polarisation = np.sqrt(((s.stance - (s.stance @ p.weight)[:, None]) ** 2) @ p.weight)
+    return s
+
+
+@mechanism("M02")
+def escalation_dominance(s: State, p: Params, a: Actions, rng: Streams) -> State:
+    """The coalition's response lag grows with its decision rule and dissent; pre-agreed
+    responses and automatic triggers answer at once. Unanswered weeks make escalation pay."""
+    k = p.k["escalation_dominance"]
+    st = p.s("escalation_dominance")
+    base = k["base_lag_unanimity"] if p.decision_rule == "unanimity" else k["base_lag_qmv"]
+    lag = st * base * (1.0 + p.k["selective_engagement"]["lag_per_polarisation"] * p.s("selective_engagement") * s.polarisation)
+    instant = (np.asarray(a.pre_planned, dtype=bool) & p.on["preplanned_responses"]) | (
+        np.asarray(a.triggers, dtype=bool) & p.on["conditionality_framework"]
+    )
+    s.response_lag = np.where(instant, 0.0, np.round(lag))
+    s.u_escalate = s.u_escalate + st * k["lag_value"] * s.response_lag * p.aggression[s.adversary_type]
+    return s
+
+
+@mechanism("M05")
+def deterrence_inequality(s: State, p: Params, a: Actions, rng: Streams) -> State:
+    """Expected cost of escalating: the next tranche's damage, believed to persist with
+    probability ``permanence``, discounted over the horizon and by the response lag."""
+    k = p.k["deterrence_inequality"]
+    st = p.s("deterrence_inequality")
+    nxt = np.minimum(s.tranche + 1, len(p.tranche_damage) - 1)
+    damage = p.tranche_damage[nxt] * s.isolation
+    delta = k["discount"]
+    pi = s.permanence
+    present_value = damage * pi / (1.0 - delta * pi)
+    follow_through = s.perceived_resolve * s.leverage
+    cost = st * k["damage_weight"] * present_value * follow_through * delta ** s.response_lag
+    s.u_escalate = s.u_escalate - cost * (1.0 - 0.5 * p.resolve[s.adversary_type])
+    return s

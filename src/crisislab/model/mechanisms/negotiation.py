@@ -1,0 +1,125 @@
+"""Negotiating under fire: M25–M31 (source: 003_6e275725a3b18bd7.txt).
+
+The source stresses trusted mediators, face-saving exits, disciplined messaging,
+calculated risk-taking, cross-domain moves, the economic feedback of sanctions, and
+territorial red lines that no deal may cross.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from crisislab.model.mechanisms._base import clip01, mechanism
+from crisislab.model.params import Params
+from crisislab.model.rng import Slot, Streams
+from crisislab.model.state import Actions, State
+
+
+def mediation_multiplier(s: State, p: Params, a: Actions) -> np.ndarray:
+    """Settlement hazard multiplier of a mediator (M25).
+
+    ``1 + (ratio_style - 1) * sqrt(trust_adversary * trust_coalition)`` where the style
+    ratio is the ICB agreement rate under that style over the unmediated rate.
+    """
+    use = np.asarray(a.mediator, dtype=bool) & p.mediator & p.on["mediation"]
+    trust = np.sqrt(np.clip(s.mediator_trust, 0.0, 1.0) * p.mediator_trust_c)
+    return 1.0 + use * p.strength["mediation"] * (p.mediator_ratio - 1.0) * trust
+
+
+@mechanism("M25")
+def mediation(s: State, p: Params, a: Actions, rng: Streams) -> State:
+    """A mediator makes talks possible where the parties would not meet directly: mediated
+    contact keeps a negotiation track open even without a coordinated high-level channel."""
+    use = np.asarray(a.mediator, dtype=bool) & p.mediator & p.on["mediation"] & ~s.settled
+    s.talks_open = s.talks_open | (use & s.contact)
+    return s
+
+
+@mechanism("M26")
+def off_ramp(s: State, p: Params, a: Actions, rng: Streams) -> State:
+    """A face-saving exit adds stature utility to de-escalating."""
+    use = np.asarray(a.off_ramp, dtype=bool)
+    s.u_deescalate = s.u_deescalate + p.s("off_ramp") * p.k["off_ramp"]["value"] * p.stature_weight[s.adversary_type] * use
+    return s
+
+
+@mechanism("M28")
+def messaging_discipline(s: State, p: Params, a: Actions, rng: Streams) -> State:
+    """Insults harden the adversary and cost mediator trust; discipline does the reverse.
+    (Its effect on statement variance is applied in M09.)"""
+    k = p.k["messaging_discipline"]
+    st = p.s("messaging_discipline")
+    tone = 2.0 * (0.5 - np.broadcast_to(np.asarray(a.messaging, dtype=float), s.rung.shape))  # +1 insults .. -1 empathy
+    s.adversary_resolve = clip01(s.adversary_resolve + st * k["harden"] * tone)
+    s.mediator_trust = clip01(s.mediator_trust - st * k["trust_loss"] * tone)
+    return s
+
+
+@mechanism("M29")
+def cross_domain_stratagems(s: State, p: Params, a: Actions, rng: Streams) -> State:
+    """Cyber and information operations (more likely above peace) polarise the coalition:
+    doves soften and hawks harden."""
+    k = p.k["cross_domain_stratagems"]
+    st = p.s("cross_domain_stratagems")
+    if st == 0:
+        return s
+    prob = k["p_cyber"] * p.cyber_propensity[s.adversary_type] * (s.rung >= 1) * ~s.settled
+    op = rng.uniform(s.week, Slot.CYBER) < prob
+    s.cyber_now = op
+    s.cyber_ops = s.cyber_ops + op
+    centre = (s.stance @ p.weight)[:, None]
+    push = st * k["dissent"] * op[:, None] * np.sign(s.stance - centre)
+    s.stance = clip01(s.stance + push)
+    s.polarisation = np.sqrt(((s.stance - (s.stance @ p.weight)[:, None]) ** 2) @ p.weight)
+    return s
+
+
+@mechanism("M30")
+def economic_contagion(s: State, p: Params, a: Actions, rng: Streams) -> State:
+    """Members pay for sanctions by their trade exposure and energy dependence; support
+    decays with that cost and recovers with the threat (the ladder rung)."""
+    k = p.k["economic_contagion"]
+    st = p.s("economic_contagion")
+    inten = p.tranche_intensity[s.tranche][:, None]
+    cost = inten * (p.trade_exposure[None, :] + 0.03 * p.energy_dependence[None, :])
+    s.member_cost = cost
+    aid_cost = 0.002 * np.broadcast_to(np.asarray(a.aid, dtype=float), s.rung.shape)
+    weekly = (cost @ (p.gdp / p.gdp.sum())) + aid_cost
+    s.coalition_cost = s.coalition_cost + weekly / 52.0
+    threat = (s.rung / 7.0)[:, None]
+    support = s.support - st * k["decay"] * cost + k["threat_recovery"] * threat * (1.0 - s.support)
+    s.support = clip01(support)
+    s.adversary_damage = s.adversary_damage + p.tranche_damage[s.tranche] * s.isolation / 52.0
+    return s
+
+
+@mechanism("M27")
+def brinkmanship(s: State, p: Params, a: Actions, rng: Streams) -> State:
+    """Raising shared risk makes the adversary concede sometimes and risks catastrophe.
+
+    The concession pressure enters the utility of de-escalating; the catastrophe itself
+    is drawn in the ladder step (:func:`catastrophe_probability`).
+    """
+    k = p.k["brinkmanship"]
+    r = np.broadcast_to(np.asarray(a.risk, dtype=float), s.rung.shape)
+    stake = p.resolve[s.adversary_type]
+    s.u_deescalate = s.u_deescalate + p.s("brinkmanship") * k["concede"] * r * (1.0 - stake)
+    return s
+
+
+def catastrophe_probability(s: State, p: Params, a: Actions) -> np.ndarray:
+    """P(loss of control this week) = catastrophe * r^2, doubled at the nuclear-signalling rung."""
+    r = np.broadcast_to(np.asarray(a.risk, dtype=float), s.rung.shape)
+    return p.s("brinkmanship") * p.k["brinkmanship"]["catastrophe"] * r**2 * (1.0 + (s.rung >= 6))
+
+
+@mechanism("M31")
+def non_negotiable_concessions(p: Params, tradable: np.ndarray) -> np.ndarray:
+    """Red-line items are never tradable: removes them from the envoy's tradable set.
+
+    Used by :func:`crisislab.model.mechanisms.screening.tradable_items`, so no deal the model
+    generates can move a red-line item away from the coalition's position.
+    """
+    if not p.on["non_negotiable_concessions"]:
+        return tradable
+    return tradable & ~p.red_line

@@ -1,0 +1,88 @@
+"""Counter-based random streams: one independent stream per (seed, run, step, slot).
+
+Every random number in the engine is a pure function of the experiment seed, the global
+run index, the step and a *slot* (which draw within the step it is, plus the member index
+for per-member draws). Nothing is consumed from a shared generator, so run ``r`` with seed
+``s`` gives the same trajectory whether it is simulated alone, in a batch of 50,000, in
+chunks, in another process or on a Dask worker.
+
+The hash is SplitMix64's finaliser applied twice over a Weyl-sequence combination of the
+counters; it passes the usual avalanche tests and is cheap and fully vectorised in NumPy.
+
+>>> import numpy as np
+>>> a = Streams(7, np.arange(5)).uniform(3, Slot.CHOICE)
+>>> b = Streams(7, np.arange(3, 5)).uniform(3, Slot.CHOICE)
+>>> bool(np.all(a[3:] == b))
+True
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+import numpy as np
+
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_M1 = np.uint64(0xBF58476D1CE4E5B9)
+_M2 = np.uint64(0x94D049BB133111EB)
+_MEMBER = np.uint64(0xD1B54A32D192ED03)
+_S30, _S27, _S31, _S11 = (np.uint64(k) for k in (30, 27, 31, 11))
+
+
+class Slot(IntEnum):
+    """Which draw within a step. Append new slots at the end; never renumber."""
+
+    TYPE = 1
+    CHOICE = 2
+    INADVERTENT = 3
+    DEEP_STRIKE = 4
+    CATASTROPHE = 5
+    CONCEDE = 6
+    SETTLE = 7
+    OFFER = 8
+    SIGNAL = 9
+    STATEMENT = 10
+    CYBER = 11
+    UNILATERAL = 12
+    VOTE = 13
+    PRECONDITION = 14
+    SIGNAL2 = 15
+    COURT = 16
+
+
+def _mix(z: np.ndarray) -> np.ndarray:
+    z = (z ^ (z >> _S30)) * _M1
+    z = (z ^ (z >> _S27)) * _M2
+    return z ^ (z >> _S31)
+
+
+class Streams:
+    """Per-run random streams for a batch of runs with global indices ``run_ids``."""
+
+    def __init__(self, seed: int, run_ids: np.ndarray) -> None:
+        with np.errstate(over="ignore"):
+            ids = np.asarray(run_ids, dtype=np.uint64)
+            seed_key = _mix(np.array([int(seed) & 0xFFFFFFFFFFFFFFFF], dtype=np.uint64) + _GOLDEN)
+            self._key = _mix(seed_key ^ (ids * _GOLDEN + _M2))
+
+    @property
+    def n(self) -> int:
+        return int(self._key.shape[0])
+
+    def _bits(self, step: int, slot: int, members: int | None) -> np.ndarray:
+        with np.errstate(over="ignore"):
+            counter = np.uint64((int(step) << 8) + int(slot)) * _GOLDEN
+            z = self._key + counter
+            if members is not None:
+                z = z[:, None] + (np.arange(1, members + 1, dtype=np.uint64) * _MEMBER)[None, :]
+            return _mix(_mix(z))
+
+    def uniform(self, step: int, slot: int, members: int | None = None) -> np.ndarray:
+        """Uniform draws in [0, 1): shape ``[runs]`` or ``[runs, members]``."""
+        return (self._bits(step, slot, members) >> _S11).astype(np.float64) * (1.0 / 9007199254740992.0)
+
+    def normal(self, step: int, slot: int, members: int | None = None) -> np.ndarray:
+        """Standard normal draws by Box–Muller from two independent uniforms."""
+        u1 = self.uniform(step, slot, members)
+        u2 = self.uniform(step, slot + 128, members)
+        return np.sqrt(-2.0 * np.log1p(-u1)) * np.cos(2.0 * np.pi * u2)
