@@ -27,6 +27,8 @@ class Format(str, Enum):
 
 
 console = Console()
+if not console.is_terminal:  # piped or captured: do not squeeze tables into 80 columns
+    console = Console(width=160)
 err_console = Console(stderr=True)
 
 

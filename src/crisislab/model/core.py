@@ -19,9 +19,11 @@ from crisislab.model.state import Actions, State
 TOP = 7  # nuclear use
 WAR = 4  # conventional war
 NUCLEAR_TABOO = 1.2  # extra utility cost of crossing to nuclear use
-ESCALATE_GAIN = 0.6  # weight of the type's aggression in the gain from escalating
-RUNG_COST = 0.15  # extra cost of each rung above tension
-MOVE_COST = 0.3  # holding is the default: moving either way costs
+ESCALATE_GAIN = 1.3  # weight of the type's aggression in the gain from escalating
+RUNG_COST = 0.2  # extra cost of each rung above tension
+RELIEF = 0.15  # extra relief of stepping down, per rung above tension
+FACE_COST = 0.3  # face lost by backing down, per unit of resolve
+MOVE_COST = 0.5  # holding is the default: moving either way costs
 
 
 @mechanism("core")
@@ -35,16 +37,15 @@ def base_utility(s: State, p: Params, a: Actions, rng: Streams) -> State:
     t = s.adversary_type
     s.u_escalate = (
         ESCALATE_GAIN * p.aggression[t] * (1.0 - 0.6 * s.defender_capability)
-        + 0.15 * s.adversary_resolve
         + 0.1 * s.adversary_legitimacy
         - RUNG_COST * (s.rung - 1)
         - MOVE_COST
         - NUCLEAR_TABOO * (s.rung >= TOP - 1)
     )
     s.u_deescalate = (
-        -0.35 * s.adversary_resolve
+        -FACE_COST * s.adversary_resolve
         + 0.3 * np.minimum(s.adversary_damage, 1.0)
-        + 0.1 * s.rung
+        + RELIEF * (s.rung - 1)
         - MOVE_COST
     )
     return s

@@ -3,14 +3,16 @@
 Step order within one week (each line is a function ``(state, params, actions, rng)``;
 its mechanism ID is what traces show):
 
-1. the doctrine observes and acts (:class:`~crisislab.model.state.Actions`)
+1. the doctrine observes and acts (:class:`~crisislab.model.state.Actions`); the adversary's
+   utility terms are reset to its base motives (core ``base_utility``)
 2. M12 gate contacts (earned talks, frontline veto); M08 mandate votes; M24 enlargement vote
 3. M19 conditional offers and belief update; M15 preconditions open talks; M25 mediated talks
 4. coalition side: M01 leverage, M03 legitimacy, M04 misreading, M06 permanence,
    M07 frontline trust, M10 isolation, M11 courting, M29 cyber operations, M09 statements,
    M28 messaging, M30 economic costs
-5. channels and war: M18 regularity, M13 perception noise, M14 aid, M16 global audience
-6. adversary utilities: core base motives, M02 lag, M05 deterrence, M22 pre-planned,
+5. channels and war: M18 regularity, M13 perception noise (and threat read into it),
+   M14 aid, M16 global audience
+6. adversary utilities: M02 lag, M05 deterrence, M22 pre-planned,
    M23 threat and stature, M26 off-ramp, M27 concession pressure
 7. adversary choice (logit), M27 concession event, ladder move, M13 inadvertent climb,
    M14 deep-strike spiral, M27 loss of control, bookkeeping (peak, verified change)
@@ -40,6 +42,7 @@ from crisislab.model.state import Actions, Observation, State
 StepFn = Callable[[State, Params, Actions, Streams], State]
 
 STEP_ORDER: tuple[StepFn, ...] = (
+    core.base_utility,
     coh.conditionality_framework,
     coh.mandate_paradox,
     scr.accession_unanimity,
@@ -61,7 +64,6 @@ STEP_ORDER: tuple[StepFn, ...] = (
     cat.misperception,
     cat.aid_entrenchment,
     cat.global_audience,
-    core.base_utility,
     coh.escalation_dominance,
     coh.deterrence_inequality,
     scr.preplanned_responses,

@@ -32,12 +32,15 @@ def dialogue_consistency(s: State, p: Params, a: Actions, rng: Streams) -> State
 
 @mechanism("M13")
 def misperception(s: State, p: Params, a: Actions, rng: Streams) -> State:
-    """Perception noise falls with a hotline and regular channels, rises with poor intelligence."""
+    """Perception noise falls with a hotline and regular channels, rises with poor
+    intelligence; the adversary reads threat into the noise in proportion to its paranoia."""
     k = p.k["misperception"]
     hot = np.asarray(a.hotline, dtype=bool) & p.hotline_available
     sigma = k["base_sigma"] * (1.0 - k["hotline_cut"] * hot) * (1.0 - k["channel_cut"] * s.regularity)
     sigma = sigma * (1.0 + 0.5 * (1.0 - s.intel_quality))
     s.sigma = sigma
+    # a paranoid adversary that cannot read the coalition reads threat into the noise
+    s.u_escalate = s.u_escalate + p.s("misperception") * k["misread"] * sigma * p.paranoia[s.adversary_type]
     return s
 
 

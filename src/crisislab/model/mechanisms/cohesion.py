@@ -45,8 +45,11 @@ def _unearned_audience(s: State, a: Actions) -> np.ndarray:
 
 
 def _premature(s: State, a: Actions) -> np.ndarray:
-    """Number of premature contacts this week: unearned coordinated talks plus own channels."""
-    return (s.contact & ~s.earned).astype(float) + s.unilateral.sum(axis=1)
+    """Premature contacts this week: an unearned high-level audience or a member's own
+    channel counts fully, unearned working-level coordinated talks count a quarter."""
+    unearned = s.contact & ~s.earned
+    high = np.asarray(a.high_level, dtype=bool)
+    return unearned * np.where(high, 1.0, 0.25) + s.unilateral.sum(axis=1)
 
 
 @mechanism("M01")
@@ -172,8 +175,8 @@ def signaling_noise(s: State, p: Params, a: Actions, rng: Streams) -> State:
     statements = s.stance + np.broadcast_to(scale, s.rung.shape)[:, None] * rng.normal(s.week, Slot.STATEMENT, p.n_members)
     sd = np.sqrt(((statements - (statements @ p.weight)[:, None]) ** 2) @ p.weight)
     s.statement_sd = sd
-    mean = (statements * s.support) @ p.weight
-    s.perceived_resolve = clip01(mean - st * k["k"] * sd - s.resolve_discount - _broad_penalty(s, p))
+    commitment = s.support @ p.weight
+    s.perceived_resolve = clip01(commitment - st * k["k"] * sd - s.resolve_discount - _broad_penalty(s, p))
     return s
 
 

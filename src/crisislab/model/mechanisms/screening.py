@@ -34,8 +34,8 @@ def screening_offer(s: State, p: Params, a: Actions, rng: Streams) -> State:
         like = np.where(accept[:, None], p.p_accept_offer[None, :], 1.0 - p.p_accept_offer[None, :])
         post = np.where(offer[:, None], s.belief * like, s.belief)
         s.belief = post / np.maximum(post.sum(axis=1, keepdims=True), 1e-300)
+        s.rejected_now = reject & (s.offer_state == 0)  # the first rejection is the signal
         s.offer_state = np.where(accept, 1, np.where(reject, 2, s.offer_state))
-        s.rejected_now = reject
         s.talks_open = s.talks_open | accept
         s.verified_weeks = np.where(accept, np.maximum(s.verified_weeks, p.k["conditionality_framework"]["verify_weeks"]), s.verified_weeks)
     # weekly intelligence signal: type index plus noise
