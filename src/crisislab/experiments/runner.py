@@ -75,7 +75,7 @@ def evaluate_chunk(ctx: Context, task: ChunkTask) -> tuple[int, pd.DataFrame]:
     """Per-run rows of every (point, policy) of one chunk, sorted by point, policy, run."""
     spec = ctx.loaded.spec
     base = ctx.loaded.scenario
-    frames: list[pd.DataFrame] = []
+    cols: dict[str, list[np.ndarray]] = {k: [] for k in ("point", "policy", "doctrine", "run", *METRICS)}
     for point, vals in zip(task.points, task.values, strict=True):
         cache: dict[str, Scenario] = {}
         for policy in ctx.policies:
@@ -88,24 +88,21 @@ def evaluate_chunk(ctx: Context, task: ChunkTask) -> tuple[int, pd.DataFrame]:
             df = ctx.model(
                 scen, policy.doctrine, spec.runs, spec.seed, run_offset=0, doctrine_params=dict(policy.params) or None
             )
-            df = df.reset_index(drop=True)
             missing = [m for m in METRICS if m not in df.columns]
             if missing or "run" not in df.columns or len(df) != spec.runs:
                 raise RuntimeError(f"model returned {len(df)} rows and columns {list(df.columns)}; missing {missing}")
-            out = pd.DataFrame(
-                {
-                    "experiment": ctx.experiment_id,
-                    "chunk": np.full(len(df), task.chunk, dtype=np.int32),
-                    "point": np.full(len(df), point, dtype=np.int64),
-                    "policy": policy.label,
-                    "doctrine": policy.doctrine,
-                    "run": df["run"].to_numpy(dtype=np.int64),
-                }
-            )
+            n = len(df)
+            cols["point"].append(np.full(n, point, dtype=np.int64))
+            cols["policy"].append(np.full(n, policy.label, dtype=object))
+            cols["doctrine"].append(np.full(n, policy.doctrine, dtype=object))
+            cols["run"].append(df["run"].to_numpy(dtype=np.int64))
             for m in METRICS:
-                out[m] = df[m].to_numpy(dtype=np.float64)
-            frames.append(out)
-    return task.chunk, pd.concat(frames, ignore_index=True)
+                cols[m].append(df[m].to_numpy(dtype=np.float64))
+    data: dict[str, Any] = {k: np.concatenate(v) for k, v in cols.items()}
+    total = len(data["run"])
+    data = {"experiment": np.full(total, ctx.experiment_id, dtype=object),
+            "chunk": np.full(total, task.chunk, dtype=np.int32), **data}
+    return task.chunk, pd.DataFrame(data)
 
 
 def chunk_size(loaded: LoadedExperiment, n_points: int) -> int:

@@ -585,6 +585,25 @@ def uncertainty_overrides(u: UncertaintySpec, base: Scenario, value: Any) -> dic
     raise KeyError(name)
 
 
+def normalise_overrides(base: Scenario, overrides: dict[str, Any]) -> dict[str, Any]:
+    """Rewrite ``mechanisms.<name>.<field>`` paths of mechanisms the scenario does not list
+    into one ``mechanisms.<name>`` mapping (the scenario only has nodes for listed ones)."""
+    out: dict[str, Any] = {}
+    grouped: dict[str, dict[str, Any]] = {}
+    for path, value in overrides.items():
+        parts = path.split(".")
+        if len(parts) >= 3 and parts[0] == "mechanisms" and parts[1] not in base.mechanisms:
+            node = grouped.setdefault(parts[1], {})
+            for part in parts[2:-1]:
+                node = node.setdefault(part, {})
+            node[parts[-1]] = value
+        else:
+            out[path] = value
+    for name, node in grouped.items():
+        out[f"mechanisms.{name}"] = node
+    return out
+
+
 def point_overrides(
     spec: ExperimentSpec, base: Scenario, values: dict[str, Any], policy: Policy | None = None
 ) -> dict[str, Any]:
@@ -594,7 +613,7 @@ def point_overrides(
         out.update(policy.settings)
     for u in spec.uncertainties:
         out.update(uncertainty_overrides(u, base, values[u.key]))
-    return out
+    return normalise_overrides(base, out)
 
 
 # -- loading ---------------------------------------------------------------------------
@@ -671,11 +690,30 @@ def experiment_from_dict(
     except InputError as exc:
         raise InputError(source, [Problem("scenario", spec.scenario, f"a shipped scenario name or a valid scenario file ({exc})")]) from None
     _check_paths(spec, scenario, source)
+    if spec.model.name == "crisislab":
+        _check_doctrines(spec, source)
     try:
         spec.policies()
     except InputError as exc:
         raise InputError(source, exc.problems) from None
     return LoadedExperiment(spec, scenario, source, file_sha256)
+
+
+def _check_doctrines(spec: ExperimentSpec, source: str) -> None:
+    """Build every doctrine with its parameters once, so bad parameters fail at load time."""
+    from crisislab.doctrines import get_doctrine
+
+    for i, d in enumerate(spec.levers.doctrines):
+        pvals = [v if isinstance(v, list) else [v] for v in d.params.values()]
+        for combo in itertools.product(*pvals):
+            params = dict(zip(d.params, combo, strict=True))
+            try:
+                get_doctrine(d.name, **params)
+            except InputError as exc:
+                detail = "; ".join(p.render() for p in exc.problems[:2])
+                raise InputError(source, [Problem(f"levers.doctrines[{i}].params", short_repr(params), f"parameters {d.name} accepts ({detail})")]) from None
+            except (TypeError, ValueError) as exc:
+                raise InputError(source, [Problem(f"levers.doctrines[{i}].params", short_repr(params), f"parameters {d.name} accepts ({exc})")]) from None
 
 
 def _check_paths(spec: ExperimentSpec, scenario: Scenario, source: str) -> None:
@@ -684,7 +722,7 @@ def _check_paths(spec: ExperimentSpec, scenario: Scenario, source: str) -> None:
 
     def attempt(loc: str, overrides: dict[str, Any], what: str) -> None:
         try:
-            scenario.with_overrides(overrides)
+            scenario.with_overrides(normalise_overrides(scenario, overrides))
         except InputError as exc:
             detail = "; ".join(p.render() for p in exc.problems[:2])
             problems.append(Problem(loc, what, f"a value the scenario accepts ({detail})"))
@@ -705,7 +743,10 @@ def _check_paths(spec: ExperimentSpec, scenario: Scenario, source: str) -> None:
             except (KeyError, ValueError, TypeError) as exc:
                 problems.append(Problem(loc, short_repr(u.name or u.path), f"an uncertainty this scenario supports ({exc})"))
                 break
+            before = len(problems)
             attempt(loc, ov, f"{u.key} = {short_repr(v)}")
+            if len(problems) > before:
+                break
         else:
             for path in ov:
                 if path in written:
