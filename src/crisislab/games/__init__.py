@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from crisislab.games import bargaining, brinkmanship, deterrence, mediation, screening  # noqa: F401  (registration)
+from crisislab.games import bargaining, brinkmanship, deterrence, mediation, screening, voting  # noqa: F401  (registration)
 from crisislab.games.base import GAMES, GameSpec, Solution, get_game
 
 

@@ -192,11 +192,10 @@ def candidates(p: dict[str, Any]) -> dict[str, dict[str, np.ndarray]]:
     out["pooling_accept"] = pack(lo <= hi, 1.0, 1.0, np.where(lo <= hi, lo, np.nan), np.where(lo <= hi, hi, np.nan), np.nan)
 
     # 2. pooling on reject: mu_reject = prior; strict best response of the coalition.
-    for r, name in ((1.0, "pooling_reject"),):
-        e1 = br_is(1.0, prior) & (delta(aS, bS, 1.0) <= 0) & (delta(aG, bG, 1.0) <= 0)
-        e0 = br_is(0.0, prior) & (delta(aS, bS, 0.0) <= 0) & (delta(aG, bG, 0.0) <= 0)
-        rr = np.where(e1, 1.0, 0.0)
-        out[name] = pack(e1 | e0, 0.0, 0.0, rr, rr, prior)
+    e1 = br_is(1.0, prior) & (delta(aS, bS, 1.0) <= 0) & (delta(aG, bG, 1.0) <= 0)
+    e0 = br_is(0.0, prior) & (delta(aS, bS, 0.0) <= 0) & (delta(aG, bG, 0.0) <= 0)
+    rr = np.where(e1, 1.0, 0.0)
+    out["pooling_reject"] = pack(e1 | e0, 0.0, 0.0, rr, rr, prior)
 
     # 3. separating: sincere accepts, aggressive rejects -> mu_reject = 0.
     e1 = br_is(1.0, full(0.0)) & (delta(aS, bS, 1.0) >= 0) & (delta(aG, bG, 1.0) <= 0)
