@@ -34,6 +34,7 @@ app = typer.Typer(
 #: Modules whose ``register(app)`` adds commands, in the order they appear in ``--help``.
 COMMAND_MODULES: tuple[str, ...] = (
     "crisislab.experiments.cli_core",
+    "crisislab.experiments.cli_experiments",
     "crisislab.validation.cli",
 )
 
