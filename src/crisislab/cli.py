@@ -36,6 +36,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "crisislab.experiments.cli_core",
     "crisislab.experiments.cli_experiments",
     "crisislab.validation.cli",
+    "crisislab.games.cli",
 )
 
 
