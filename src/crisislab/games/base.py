@@ -165,10 +165,12 @@ def parse_params(
                     f"a parameter of {game or model.__name__}: " + ", ".join(model.model_fields),
                 )
             )
-    if problems:
-        raise InputError(f"crisislab solve {game}".strip(), problems, summary="got bad parameters")
+    known = {k: v for k, v in values.items() if k in model.model_fields}
     try:
-        return model(**values)
+        params = model(**known)
+        if problems:
+            raise InputError(f"crisislab solve {game}".strip(), problems, summary="got bad parameters")
+        return params
     except ValidationError as exc:
         for err in exc.errors(include_url=False):
             loc = err.get("loc", ())

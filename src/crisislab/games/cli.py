@@ -86,7 +86,16 @@ def emit_solution(sol: Solution, fmt: Format) -> None:
         return
     summary_rows = [{"quantity": k, "value": v} for k, v in _flat(sol.summary).items()]
     emit(fmt, summary_rows, title=f"{sol.game}: summary")
-    emit(fmt, rows, title=f"{sol.game}: equilibria" if GAMES[sol.game].finite else f"{sol.game}: results")
+    if GAMES[sol.game].finite:
+        # one column per equilibrium, one row per field: readable however many fields
+        fields: list[str] = []
+        for r in rows:
+            fields.extend(k for k in r if k not in fields)
+        heads = [f"#{i + 1}" for i in range(len(rows))]
+        tr = [{"field": f, **{h: r.get(f) for h, r in zip(heads, rows, strict=True)}} for f in fields]
+        emit(fmt, tr, title=f"{sol.game}: equilibria")
+    else:
+        emit(fmt, rows, title=f"{sol.game}: results")
     for title, tab in extra:
         emit(fmt, tab, title=title)
     for note in sol.notes:
