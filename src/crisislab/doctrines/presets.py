@@ -27,9 +27,9 @@ class UnilateralOutreach(Doctrine):
     name = "unilateral_outreach"
     source = SOURCES["000"]
     summary = "No common channel: members whose costs or stance push them open their own channels to the adversary."
-    levers = ("unilateral", "centralised", "respond", "aid")
+    levers = ("unilateral", "centralised", "respond", "aid", "hotline")
     mechanisms = ("leverage_dilution", "credibility_decay", "frontline_trust", "selective_engagement", "economic_contagion")
-    defaults = {"stance_below": 0.45, "cost_above": 0.004, "support_below": 0.5, "contact_every": 4, "aid": 0.5}
+    defaults = {"stance_below": 0.3, "cost_above": 0.004, "support_below": 0.55, "contact_every": 4, "aid": 0.5}
 
     def act(self, obs: Observation) -> Actions:
         pr = self.params
@@ -43,7 +43,7 @@ class Conditionality(Doctrine):
     name = "conditionality"
     source = SOURCES["000"]
     summary = "Talks only as a reward for verified change, automatic penalty triggers, and a frontline veto over outreach."
-    levers = ("talks", "high_level", "require_earned", "triggers", "veto", "centralised", "hotline", "respond", "aid")
+    levers = ("talks", "high_level", "require_earned", "triggers", "veto", "centralised", "hotline", "respond", "aid", "messaging", "link_agenda")
     mechanisms = ("conditionality_framework", "credibility_decay", "domestic_exploitation", "validation_trap", "frontline_trust", "escalation_dominance")
     defaults = {"earned_talks": True, "triggers": True, "veto": True, "aid": 0.5, "hotline": True}
 
@@ -68,7 +68,7 @@ class OpenChannels(Doctrine):
     name = "open_channels"
     source = SOURCES["001"]
     summary = "Regular, coordinated talks with a hotline and no preconditions; high-level meetings at a fixed rhythm."
-    levers = ("talks", "high_level", "hotline", "centralised", "respond", "aid")
+    levers = ("talks", "high_level", "hotline", "centralised", "respond", "aid", "messaging")
     mechanisms = ("misperception", "dialogue_consistency", "zero_sum_misreading", "domestic_exploitation", "credibility_decay")
     defaults = {"talk_every": 1, "high_level_every": 4, "aid": 0.5}
 
@@ -89,7 +89,7 @@ class TestByOffer(Doctrine):
     name = "test_by_offer"
     source = SOURCES["002"]
     summary = "Offer talks on condition of demobilisation; accept → package talks with destabilising moves forsworn; reject → pre-planned responses fire."
-    levers = ("offer", "talks", "pre_planned", "link_agenda", "seek_enlargement", "hotline", "aid")
+    levers = ("offer", "talks", "high_level", "pre_planned", "link_agenda", "seek_enlargement", "hotline", "centralised", "respond", "aid")
     mechanisms = ("screening_offer", "agenda_linkage", "forswear_destabilizing", "preplanned_responses", "accession_unanimity")
     defaults = {"reoffer_every": 8, "surge_above": 0.6, "aid": 0.5}
 
@@ -117,7 +117,7 @@ class MediatedOfframp(Doctrine):
     name = "mediated_offramp"
     source = SOURCES["003"]
     summary = "Talks through a trusted mediator, a face-saving exit, disciplined messaging, calibrated risk, red lines held."
-    levers = ("talks", "mediator", "off_ramp", "messaging", "risk", "link_agenda", "hotline", "aid")
+    levers = ("talks", "high_level", "mediator", "off_ramp", "messaging", "risk", "link_agenda", "hotline", "centralised", "respond", "aid")
     mechanisms = ("mediation", "off_ramp", "messaging_discipline", "brinkmanship", "non_negotiable_concessions")
     defaults = {"risk": 0.15, "messaging": 0.9, "aid": 0.5}
 
