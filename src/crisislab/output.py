@@ -11,14 +11,14 @@ import io
 import json
 import math
 from collections.abc import Sequence
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 from rich.console import Console
 from rich.table import Table
 
 
-class Format(str, Enum):
+class Format(StrEnum):
     """Output formats accepted by every command."""
 
     table = "table"

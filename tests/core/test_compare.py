@@ -19,7 +19,7 @@ def test_compare_json_shape_matches_design(capsys):
     assert doc["scenario"] == "toy-3" and doc["runs"] == 200 and doc["seed"] == 4
     assert list(doc["doctrines"]) == ["isolation", "open_channels", "test_by_offer"]
     assert list(doc["paired"]) == ["open_channels", "test_by_offer"]
-    for name, metrics in doc["doctrines"].items():
+    for metrics in doc["doctrines"].values():
         assert set(metrics) == set(METRICS)
         for m in metrics.values():
             assert set(m) == {"mean", "ci_low", "ci_high"}
@@ -30,10 +30,12 @@ def test_compare_json_shape_matches_design(capsys):
     assert w["ci_low"] <= w["mean"] <= w["ci_high"]
 
 
-def test_paired_difference_of_a_doctrine_with_itself_is_exactly_zero():
-    c = compare("toy-3", ["isolation", "isolation"], runs=300, seed=1)
-    # the same doctrine twice collapses to one name; compare two param variants instead
-    assert list(c.to_json()["doctrines"]) == ["isolation"]
+def test_paired_differences_equal_difference_of_means():
+    c = compare("toy-3", ["isolation", "mediated_offramp"], runs=400, seed=1)
+    s = c.summary.set_index(["doctrine", "metric"])["mean"]
+    d = c.paired.set_index("metric")["diff"]
+    for metric in ("p_war", "peak_escalation", "humanitarian_cost"):
+        assert np.isclose(d[metric], s[("mediated_offramp", metric)] - s[("isolation", metric)])
 
 
 def test_pairing_shrinks_the_interval():

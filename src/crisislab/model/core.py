@@ -9,7 +9,10 @@ from __future__ import annotations
 import numpy as np
 
 from crisislab.model.mechanisms._base import clip01, mechanism
-from crisislab.model.mechanisms.catastrophe import deep_strike_probability, inadvertent_climb_probability
+from crisislab.model.mechanisms.catastrophe import (
+    deep_strike_probability,
+    inadvertent_climb_probability,
+)
 from crisislab.model.mechanisms.negotiation import catastrophe_probability, mediation_multiplier
 from crisislab.model.mechanisms.screening import adversary_reservation, best_deal
 from crisislab.model.params import COALITION_RESERVATION, Params

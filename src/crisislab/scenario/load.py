@@ -137,10 +137,9 @@ def apply_overrides(scenario: Scenario, overrides: dict[str, Any]) -> Scenario:
                     node = node[int(part)]
             elif isinstance(node, dict):
                 if part not in node:
-                    if parts[0] == "mechanisms" and i == 1:
-                        node[part] = {}
-                    elif parts[0] == "mechanisms" and i == 3 and parts[2] == "params":
-                        pass
+                    if parts[0] == "mechanisms" and i >= 1:
+                        if not last:
+                            node[part] = {}
                     else:
                         raise InputError("overrides", [Problem(path, f"no field {part!r}", f"one of {', '.join(map(str, node))}")])
                 if last:

@@ -44,12 +44,14 @@ def _unearned_audience(s: State, a: Actions) -> np.ndarray:
     return s.contact & np.asarray(a.high_level, dtype=bool) & ~s.earned
 
 
-def _premature(s: State, a: Actions) -> np.ndarray:
-    """Premature contacts this week: an unearned high-level audience or a member's own
-    channel counts fully, unearned working-level coordinated talks count a quarter."""
+def _premature(s: State, p: Params, a: Actions) -> np.ndarray:
+    """Premature contacts this week: an unearned high-level audience counts 1, unearned
+    working-level coordinated talks 1/4, and members' own channels by political weight
+    (a member of average weight in a coalition of four counts 1; capped at 2)."""
     unearned = s.contact & ~s.earned
     high = np.asarray(a.high_level, dtype=bool)
-    return unearned * np.where(high, 1.0, 0.25) + s.unilateral.sum(axis=1)
+    own = np.minimum((s.unilateral * p.weight[None, :]).sum(axis=1) * 4.0, 2.0)
+    return unearned * np.where(high, 1.0, 0.25) + own
 
 
 @mechanism("M01")
@@ -95,7 +97,7 @@ def credibility_decay(s: State, p: Params, a: Actions, rng: Streams) -> State:
     """
     k = p.k["credibility_decay"]
     st = p.s("credibility_decay")
-    prem = _premature(s, a)
+    prem = _premature(s, p, a)
     decay = st * (k["d_talk"] * prem + k["d_dissent"] * s.polarisation)
     consistent = (prem == 0) & (s.tranche > 0)
     can_pay = s.diplomatic_capital > k["anchor_cost"]

@@ -65,7 +65,7 @@ _ALL = [
     _m("M01", "leverage_dilution", "cohesion",
        "The adversary concedes in proportion to the coalition unity it perceives; each member's own channel signals a split.",
        "unilateral perceived_unity", "perceived_unity leverage",
-       alpha=1.5, recovery=0.02),
+       alpha=1.5, recovery=0.05),
     _m("M02", "escalation_dominance", "cohesion",
        "A unitary adversary moves across domains at once while a consensus coalition answers late; unanswered weeks make escalation pay.",
        "rung polarisation decision_rule", "response_lag u_escalate",

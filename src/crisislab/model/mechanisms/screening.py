@@ -12,7 +12,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from crisislab.model.mechanisms._base import clip01, mechanism
+from crisislab.model.mechanisms._base import mechanism
 from crisislab.model.mechanisms.negotiation import non_negotiable_concessions
 from crisislab.model.params import COALITION_RESERVATION, Params
 from crisislab.model.rng import Slot, Streams
