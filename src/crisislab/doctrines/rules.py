@@ -84,7 +84,7 @@ def _eval(node: ast.AST, env: dict[str, Any]) -> Any:
         return _BIN[type(node.op)](np.asarray(_eval(node.left, env), dtype=float), np.asarray(_eval(node.right, env), dtype=float))
     if isinstance(node, ast.Compare):
         left = _eval(node.left, env)
-        out = None
+        out: Any = None
         for op, comp in zip(node.ops, node.comparators, strict=True):
             right = _eval(comp, env)
             res = _CMP[type(op)](np.asarray(left, dtype=float), np.asarray(right, dtype=float))
@@ -130,8 +130,6 @@ class RuleSpec(BaseModel):
 
 class RuleDoctrine(Doctrine):
     """A doctrine defined by a :class:`RuleSpec` (usually loaded from YAML)."""
-
-    levers: tuple[str, ...] = ()
 
     def __init__(self, spec: RuleSpec, **params: Any) -> None:
         super().__init__()
