@@ -84,13 +84,13 @@ def _eval(node: ast.AST, env: dict[str, Any]) -> Any:
         return _BIN[type(node.op)](np.asarray(_eval(node.left, env), dtype=float), np.asarray(_eval(node.right, env), dtype=float))
     if isinstance(node, ast.Compare):
         left = _eval(node.left, env)
-        out: Any = None
+        result: Any = None
         for op, comp in zip(node.ops, node.comparators, strict=True):
             right = _eval(comp, env)
             res = _CMP[type(op)](np.asarray(left, dtype=float), np.asarray(right, dtype=float))
-            out = res if out is None else (out & res)
+            result = res if result is None else (result & res)
             left = right
-        return out
+        return result
     raise ValueError(f"unsupported expression {type(node).__name__}")
 
 
