@@ -1,0 +1,1 @@
+"""The Conditionality Framework as policy-as-code (placeholder; filled in below)."""
