@@ -22,7 +22,14 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from crisislab.policy.compiled import FORUM_IN, FORUM_MISSING, NEVER, CompiledPolicy, EventClass, Rule
+from crisislab.policy.compiled import (
+    FORUM_IN,
+    FORUM_MISSING,
+    NEVER,
+    CompiledPolicy,
+    EventClass,
+    Rule,
+)
 from crisislab.policy.engine import JUSTIFY, OPS, Decision, condition_report
 from crisislab.policy.events import Event
 from crisislab.policy.schema import Condition
@@ -258,7 +265,7 @@ class VectorEngine:
         fs = tab.forum[c]
         sess = self.session_until[rows] != NEVER
         od = ordinal[rows]
-        for ci, cond in enumerate(self.conds):
+        for ci in range(len(self.conds)):
             m = tab.cond[ci, c] & _accept(cp.cond_rule[ci], g, rl, fs, sess)
             if m.any():
                 self._bucket_add(ci, rows[m], d[m], g[m], pb[m], od[m])
@@ -285,7 +292,7 @@ class VectorEngine:
         alive = request.copy()
         passed = np.zeros(rows.size, np.int64)
         pre: dict[int, tuple[list[dict[str, Any]], list[int]]] = {}
-        for pos, block in enumerate(self.blocks):
+        for block in self.blocks:
             if block == "triggers":
                 for k, t in enumerate(self.trigs):
                     if t.pattern != "at_least" or not hits[k].any():
@@ -633,7 +640,6 @@ class VectorEngine:
         self._reset_vote(rr)
         alive = np.ones(rr.size, bool)
         pre: dict[int, Any] = {}
-        idx = np.arange(rr.size)
         start = self.blocks.index("no_surprises") + 1
         for block in self.blocks[start:]:
             if not alive.any():
@@ -660,7 +666,6 @@ class VectorEngine:
         return np.where(lf != NEVER, np.maximum(due, lf + t.cooldown_days), due)
 
     def _advance(self, rows: I64, target: I64) -> None:
-        cp = self.cp
         rr, tg = rows, target
         while rr.size:
             sess = self.session_until[rr] != NEVER
@@ -679,27 +684,7 @@ class VectorEngine:
                 self._close_session(rr[m], t[m], "talks.session_end", "the session ran its course")
             m = self.vote_open[rr] & (self.vote_deadline[rr] <= t)
             if m.any():
-                vr, vt = rr[m], t[m]
-                nh = len(cp.holders)
-                silent_mask = self.votes[vr, :nh] == 0
-                silent = [[cp.holder_names[h] for h in np.nonzero(row)[0].tolist()] for row in silent_mask] if self.record else []
-                opened = self.vote_opened[vr].copy()
-                self._emit("veto_expired", vr, lambda j: Decision(int(vt[j]), "veto_expired", "no_surprises.deadline", {"silent": silent[j], "silence": cp.silence, "vote_opened_day": int(opened[j])}, (), None))
-                if cp.silence == "veto":
-                    anys = silent_mask.any(axis=1)
-                    dn = np.nonzero(anys)[0]
-                    if dn.size:
-                        dr = vr[dn]
-                        vreq = self.vote_req[dr].copy()
-                        vcls = self.vote_cls[dr].copy()
-                        self._reset_vote(dr)
-                        np.add.at(self.counts["denied_veto"], dr, 1)
-                        self._emit("talks_denied", dr, lambda j: Decision(int(vt[dn[j]]), "talks_denied", "no_surprises.silence", {"silent": silent[dn[j]], "agenda": self.classes.item_name[int(vcls[j])]}, (int(vreq[j]),), None))
-                    ps = np.nonzero(~anys)[0]
-                else:
-                    ps = np.arange(vr.size)
-                if ps.size:
-                    self._vote_passes(vr[ps], vt[ps], None, "no_surprises.silence")
+                self._expire_votes(rr[m], t[m])
             for k in self.absent:
                 sess = self.session_until[rr] != NEVER
                 due = self._absent_due(k, rr)
@@ -707,6 +692,29 @@ class VectorEngine:
                 if m.any():
                     self._fire(k, rr[m], t[m], None)
         self.cur_day[rows] = target
+
+    def _expire_votes(self, vr: I64, vt: I64) -> None:
+        cp = self.cp
+        nh = len(cp.holders)
+        silent_mask = self.votes[vr, :nh] == 0
+        silent = [[cp.holder_names[h] for h in np.nonzero(row)[0].tolist()] for row in silent_mask] if self.record else []
+        opened = self.vote_opened[vr].copy()
+        self._emit("veto_expired", vr, lambda j: Decision(int(vt[j]), "veto_expired", "no_surprises.deadline", {"silent": silent[j], "silence": cp.silence, "vote_opened_day": int(opened[j])}, (), None))
+        if cp.silence == "veto":
+            anys = silent_mask.any(axis=1)
+            dn = np.nonzero(anys)[0]
+            if dn.size:
+                dr = vr[dn]
+                vreq = self.vote_req[dr].copy()
+                vcls = self.vote_cls[dr].copy()
+                self._reset_vote(dr)
+                np.add.at(self.counts["denied_veto"], dr, 1)
+                self._emit("talks_denied", dr, lambda j: Decision(int(vt[dn[j]]), "talks_denied", "no_surprises.silence", {"silent": silent[dn[j]], "agenda": self.classes.item_name[int(vcls[j])]}, (int(vreq[j]),), None))
+            ps = np.nonzero(~anys)[0]
+        else:
+            ps = np.arange(vr.size)
+        if ps.size:
+            self._vote_passes(vr[ps], vt[ps], None, "no_surprises.silence")
 
     # -- summaries -----------------------------------------------------------------------
 
