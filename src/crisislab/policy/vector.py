@@ -458,7 +458,7 @@ class VectorEngine:
             status_all.append(["ok", "history", "threshold", "sources"])
             nums.append((st, observed, d - S + 1 + jf, last_c, last_s))
             nums[-1] = (*nums[-1], nsrc)  # type: ignore[assignment]
-        good = oks.all(axis=0) if cp.combine == "all" else oks.any(axis=0)
+        good: B = np.asarray(oks.all(axis=0) if cp.combine == "all" else oks.any(axis=0), bool)
         reports: list[list[dict[str, Any]]] = []
         refs: list[list[int]] = []
         if self.record:
