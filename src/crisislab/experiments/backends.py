@@ -8,7 +8,8 @@ points and the spec, and the model draws every run from its own random stream ke
 ``(seed, run)``.
 
 * ``local``: a plain loop in this process (debugging, small jobs);
-* ``processes``: :class:`concurrent.futures.ProcessPoolExecutor` (spawned workers);
+* ``processes``: :class:`concurrent.futures.ProcessPoolExecutor` (forked workers where the
+  platform can fork, so they do not import everything again; spawned elsewhere);
 * ``dask``: a ``dask.distributed`` client, on a new ``LocalCluster`` or, with ``scheduler``,
   on a running scheduler at that address.
 """
@@ -83,7 +84,7 @@ def _call_with_shared(fn: TaskFn, task: Any) -> Any:
 
 
 class ProcessesBackend(Backend):
-    """A pool of spawned worker processes; ``shared`` is sent once per worker."""
+    """A pool of worker processes; ``shared`` is sent once per worker."""
 
     name = "processes"
 
@@ -93,7 +94,8 @@ class ProcessesBackend(Backend):
     def map_unordered(self, fn: TaskFn, shared: Any, tasks: Sequence[Any]) -> Iterator[Any]:
         if not tasks:
             return
-        ctx = multiprocessing.get_context("spawn")
+        methods = multiprocessing.get_all_start_methods()
+        ctx = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
         with ProcessPoolExecutor(
             max_workers=min(self.workers, len(tasks)), mp_context=ctx, initializer=_init_worker, initargs=(shared,)
         ) as pool:
