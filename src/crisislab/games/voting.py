@@ -105,8 +105,18 @@ def power_indices(weights: Any, rule: str) -> dict[str, list[Fraction]]:
     w = np.asarray(weights, dtype=np.int64)
     if w.ndim != 1 or w.size < 2 or np.any(w < 0):
         raise ValueError("weights must be a list of at least two non-negative integers")
+    return power_indices_for(w, min_population(rule, int(w.size), int(w.sum())))
+
+
+def power_indices_for(weights: Any, need: list[float]) -> dict[str, list[Fraction]]:
+    """Exact indices for any rule of the form "``c`` yes-voters pass iff their population
+    is at least ``need[c]``" (``inf``: never). A weighted game with quota ``Q`` is
+    ``need = [Q] * (n + 1)``; QMV and unanimity are built by :func:`min_population`.
+    """
+    w = np.asarray(weights, dtype=np.int64)
     n, total = int(w.size), int(w.sum())
-    need = min_population(rule, n, total)
+    if len(need) != n + 1:
+        raise ValueError("need must have one entry per count of yes-voters, 0..n")
     G = _counts(w)
     C = np.cumsum(G, axis=1, dtype=G.dtype)  # prefix sums per count (row sums <= C(n, c) fit G.dtype)
 
