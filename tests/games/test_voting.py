@@ -10,7 +10,7 @@ from fractions import Fraction
 import numpy as np
 import powerindex
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from crisislab.games import solve
@@ -55,8 +55,11 @@ def test_weighted_quota_games_agree_with_powerindex(weights, share):
     quota = max(1, math.ceil(share * sum(weights)))
     ours = v.power_indices_for(weights, [quota] * (len(weights) + 1))
     game = powerindex.Game(quota, weights=weights)
-    game.calc_banzhaf()
-    game.calc_shapley_shubik()
+    try:
+        game.calc_banzhaf()
+        game.calc_shapley_shubik()
+    except ZeroDivisionError:  # powerindex fails on games with a dictator; nothing to compare
+        assume(False)
     assert [float(x) for x in ours["banzhaf"]] == pytest.approx(game.banzhaf, abs=1e-9)
     assert [float(x) for x in ours["shapley_shubik"]] == pytest.approx(game.shapley_shubik, abs=1e-9)
 
