@@ -1,0 +1,344 @@
+"""The generic crisis family: a base scenario plus the ranges sampled per crisis.
+
+``generic.yaml`` ships with the package: everything except its ``family:`` block is an
+ordinary scenario; ``family:`` says which values are drawn per crisis (dotted paths as in
+:meth:`~crisislab.scenario.Scenario.with_overrides`, ``*`` for every element of a list),
+how mediation is assigned (an input taken from ICB, never fitted) and which doctrine mix
+stands for how coalitions behave.
+
+A *crisis* is one scenario sample. It is simulated under four mediation variants with the
+same run numbers (no mediator; a mediator using facilitation, formulation, manipulation),
+and in every variant the runs are split between the doctrines of the mix
+(:class:`MixDoctrine`). Sampling is seeded: crisis ``i`` of seed ``s`` is the same whatever
+``n`` is, and does not depend on the mechanism strengths being calibrated.
+
+>>> fam = load_family()
+>>> crises = draw_crises(3, seed=1, family=fam)
+>>> [c.index for c in crises], crises[0].scenario.mediator is None
+([0, 1, 2], True)
+>>> draw_crises(5, seed=1, family=fam)[2].scenario == crises[2].scenario
+True
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import zlib
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from crisislab.doctrines import PRESETS, Doctrine, get_doctrine
+from crisislab.errors import InputError, Problem, short_repr
+from crisislab.model.engine import normalise_actions
+from crisislab.model.params import Params
+from crisislab.model.state import Actions, Observation
+from crisislab.scenario import Scenario, scenario_from_dict
+from crisislab.scenario.load import parse_yaml
+
+STYLES: tuple[str, ...] = ("facilitation", "formulation", "manipulation")
+#: Mediation variants simulated for every crisis, in this order (``None`` = no mediator).
+VARIANTS: tuple[str | None, ...] = (None, *STYLES)
+SPEC_KINDS = ("uniform", "choice", "jitter", "scale")
+
+
+@dataclass(frozen=True)
+class Mediation:
+    rate: float
+    styles: dict[str, float]
+    trust_adversary: dict[str, Any]
+    trust_coalition: dict[str, Any]
+
+    @property
+    def style_weights(self) -> dict[str, float]:
+        total = sum(self.styles.values())
+        return {s: self.styles.get(s, 0.0) / total for s in STYLES}
+
+    def variant_weights(self) -> dict[str | None, float]:
+        """Weight of each variant in the population of crises (no mediator: 1 - rate)."""
+        sw = self.style_weights
+        return {None: 1.0 - self.rate, **{s: self.rate * sw[s] for s in STYLES}}
+
+
+@dataclass(frozen=True)
+class Family:
+    """The base scenario and what is drawn per crisis."""
+
+    base: Scenario
+    description: str
+    crises: int
+    runs_per_crisis: int
+    seed: int
+    sample: dict[str, dict[str, Any]]
+    mediation: Mediation
+    doctrines: dict[str, float]
+    mid: dict[str, Any]
+    source: str = "generic.yaml"
+
+
+@dataclass(frozen=True)
+class Crisis:
+    """One scenario sample of the family (mediator removed; see :meth:`variant`)."""
+
+    index: int
+    scenario: Scenario
+    trust_adversary: float
+    trust_coalition: float
+    draws: dict[str, Any] = field(default_factory=dict)
+
+    def variant(self, style: str | None, overrides: dict[str, Any] | None = None) -> Scenario:
+        """The crisis without a mediator (``style=None``) or with one using ``style``;
+        ``overrides`` (dotted paths) are applied on top, e.g. calibrated strengths."""
+        ov: dict[str, Any] = {}
+        if style is not None:
+            ov["mediator"] = {"name": "Third party", "trust_adversary": self.trust_adversary,
+                              "trust_coalition": self.trust_coalition, "style": style}
+        ov.update(overrides or {})
+        return self.scenario.with_overrides(ov) if ov else self.scenario
+
+
+def family_path() -> Path:
+    return Path(str(resources.files("crisislab.validation") / "generic.yaml"))
+
+
+def _check_spec(loc: str, spec: Any, problems: list[Problem]) -> None:
+    if not isinstance(spec, dict) or not (set(spec) & set(SPEC_KINDS)):
+        problems.append(Problem(loc, short_repr(spec), "a mapping with one of uniform, choice, jitter, scale"))
+        return
+    for kind in ("uniform", "scale"):
+        if kind in spec:
+            v = spec[kind]
+            if not (isinstance(v, list) and len(v) == 2 and all(isinstance(x, (int, float)) for x in v) and v[0] <= v[1]):
+                problems.append(Problem(f"{loc}.{kind}", short_repr(v), "[low, high] with low <= high"))
+    if "jitter" in spec and not (isinstance(spec["jitter"], (int, float)) and spec["jitter"] >= 0):
+        problems.append(Problem(f"{loc}.jitter", short_repr(spec["jitter"]), "a number >= 0"))
+    if "choice" in spec:
+        ch, w = spec["choice"], spec.get("weights")
+        if not isinstance(ch, list) or not ch:
+            problems.append(Problem(f"{loc}.choice", short_repr(ch), "a non-empty list of values"))
+        elif w is not None and not (isinstance(w, list) and len(w) == len(ch) and all(isinstance(x, (int, float)) and x >= 0 for x in w) and sum(w) > 0):
+            problems.append(Problem(f"{loc}.weights", short_repr(w), f"{len(ch)} weights >= 0, not all zero"))
+
+
+def load_family(path: str | Path | None = None) -> Family:
+    """Load and check a family file (the shipped ``generic.yaml`` by default)."""
+    p = Path(path) if path is not None else family_path()
+    source = str(p) if path is not None else "generic.yaml"
+    try:
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError(source, [Problem("(path)", "no such file", "a family YAML file")], summary="cannot be found") from None
+    data = parse_yaml(text, source)
+    fam = data.pop("family", None)
+    if not isinstance(fam, dict):
+        raise InputError(source, [Problem("family", short_repr(fam), "a mapping describing the sampled ranges")])
+    base = scenario_from_dict(data, source)
+    problems: list[Problem] = []
+    for key in ("crises", "runs_per_crisis", "seed"):
+        v = fam.get(key)
+        if not isinstance(v, int) or isinstance(v, bool) or v < (0 if key == "seed" else 1):
+            problems.append(Problem(f"family.{key}", short_repr(v), "a whole number" + (" >= 0" if key == "seed" else " >= 1")))
+    sample = fam.get("sample") or {}
+    if not isinstance(sample, dict):
+        problems.append(Problem("family.sample", short_repr(sample), "a mapping of dotted path to a range"))
+        sample = {}
+    for path_, spec in sample.items():
+        _check_spec(f"family.sample.{path_}", spec, problems)
+    med = fam.get("mediation")
+    mediation = None
+    if not isinstance(med, dict):
+        problems.append(Problem("family.mediation", short_repr(med), "a mapping with rate, styles, trust_adversary, trust_coalition"))
+    else:
+        rate = med.get("rate")
+        styles = med.get("styles")
+        if not isinstance(rate, (int, float)) or not 0.0 <= rate <= 1.0:
+            problems.append(Problem("family.mediation.rate", short_repr(rate), "a share between 0 and 1"))
+        if not isinstance(styles, dict) or set(styles) - set(STYLES) or not styles or any(
+                not isinstance(v, (int, float)) or v < 0 for v in styles.values()) or sum(styles.values()) <= 0:
+            problems.append(Problem("family.mediation.styles", short_repr(styles), f"weights >= 0 for {', '.join(STYLES)}"))
+        for k in ("trust_adversary", "trust_coalition"):
+            _check_spec(f"family.mediation.{k}", med.get(k), problems)
+        if not problems:
+            mediation = Mediation(float(rate), {k: float(v) for k, v in styles.items()},  # type: ignore[union-attr,arg-type]
+                                  med["trust_adversary"], med["trust_coalition"])
+    doctrines = fam.get("doctrines")
+    if not isinstance(doctrines, dict) or not doctrines:
+        problems.append(Problem("family.doctrines", short_repr(doctrines), "a mapping of doctrine name to weight"))
+        doctrines = {}
+    for name, w in doctrines.items():
+        if name not in PRESETS:
+            problems.append(Problem(f"family.doctrines.{name}", "an unknown doctrine", f"one of {', '.join(PRESETS)}"))
+        if not isinstance(w, (int, float)) or w < 0:
+            problems.append(Problem(f"family.doctrines.{name}", short_repr(w), "a weight >= 0"))
+    if doctrines and sum(float(w) for w in doctrines.values() if isinstance(w, (int, float))) <= 0:
+        problems.append(Problem("family.doctrines", "weights that are all zero", "at least one positive weight"))
+    mid = fam.get("mid") or {}
+    if not isinstance(mid, dict):
+        problems.append(Problem("family.mid", short_repr(mid), "a mapping of dotted path to value"))
+        mid = {}
+    if problems:
+        raise InputError(source, problems)
+    assert mediation is not None
+    family = Family(base, str(fam.get("description", "")).strip(), int(fam["crises"]), int(fam["runs_per_crisis"]),
+                    int(fam["seed"]), sample, mediation, {k: float(v) for k, v in doctrines.items()}, dict(mid), source)
+    # draw one crisis now so a bad path or an out-of-range value is reported at load time
+    draw_crisis(family, 0, family.seed)
+    return family
+
+
+# --- sampling ------------------------------------------------------------------------------
+
+def _rng(seed: int, index: int, key: str) -> np.random.Generator:
+    """An independent stream per (seed, crisis, path): adding a range never shifts the others."""
+    return np.random.default_rng([int(seed) & 0xFFFFFFFF, int(index), zlib.crc32(key.encode())])
+
+
+def _draw(spec: dict[str, Any], base: Any, rng: np.random.Generator) -> Any:
+    if "choice" in spec:
+        values = spec["choice"]
+        w = np.asarray(spec.get("weights") or [1.0] * len(values), dtype=float)
+        return values[int(rng.choice(len(values), p=w / w.sum()))]
+    if "uniform" in spec:
+        lo, hi = spec["uniform"]
+        return float(rng.uniform(lo, hi))
+    if "jitter" in spec:
+        d = float(spec["jitter"])
+        if not isinstance(base, (int, float)):
+            raise TypeError(f"jitter needs a number, found {base!r}")
+        return float(np.clip(base + rng.uniform(-d, d), 0.0, 1.0))
+    lo, hi = spec["scale"]
+    if not isinstance(base, (int, float)):
+        raise TypeError(f"scale needs a number, found {base!r}")
+    return float(base * rng.uniform(lo, hi))
+
+
+def _expand(data: Any, parts: list[str], prefix: str = "") -> list[tuple[str, Any]]:
+    """Concrete dotted paths (``*`` expanded over list elements) with their base values."""
+    if not parts:
+        return [(prefix, data)]
+    head, rest = parts[0], parts[1:]
+
+    def join(k: object) -> str:
+        return f"{prefix}.{k}" if prefix else str(k)
+
+    if head == "*":
+        if not isinstance(data, list):
+            raise KeyError(prefix or "(top level)")
+        return [x for i, item in enumerate(data) for x in _expand(item, rest, join(i))]
+    if isinstance(data, list):
+        if not head.isdigit() or int(head) >= len(data):
+            raise KeyError(join(head))
+        return _expand(data[int(head)], rest, join(head))
+    if not isinstance(data, dict) or head not in data:
+        raise KeyError(join(head))
+    return _expand(data[head], rest, join(head))
+
+
+def draw_crisis(family: Family, index: int, seed: int) -> Crisis:
+    """Crisis ``index`` of the family for ``seed`` (independent of every other crisis)."""
+    data = family.base.model_dump(mode="python")
+    data["mediator"] = None
+    overrides: dict[str, Any] = {}
+    for path, spec in family.sample.items():
+        try:
+            concrete = _expand(data, path.split("."))
+        except KeyError as exc:
+            raise InputError(family.source, [Problem(f"family.sample.{path}", f"no field at {exc.args[0]!r}",
+                                                     "a dotted path into the scenario")]) from None
+        for cpath, base in concrete:
+            try:
+                overrides[cpath] = _draw(spec, base, _rng(seed, index, cpath))
+            except TypeError as exc:
+                raise InputError(family.source, [Problem(f"family.sample.{path}", str(exc), "a numeric field")]) from None
+    med = family.mediation
+    ta = _draw(med.trust_adversary, 0.5, _rng(seed, index, "mediation.trust_adversary"))
+    tc = _draw(med.trust_coalition, 0.5, _rng(seed, index, "mediation.trust_coalition"))
+    base = family.base.model_copy(update={"mediator": None})
+    scenario = base.with_overrides(overrides) if overrides else base
+    scenario = scenario.model_copy(update={"name": f"{family.base.name}#{index}"})
+    return Crisis(index, scenario, float(np.clip(ta, 0, 1)), float(np.clip(tc, 0, 1)), overrides)
+
+
+def draw_crises(n: int, seed: int | None = None, family: Family | None = None) -> list[Crisis]:
+    """``n`` crises of the family (``seed`` defaults to the family's)."""
+    fam = family or load_family()
+    s = fam.seed if seed is None else seed
+    return [draw_crisis(fam, i, s) for i in range(n)]
+
+
+# --- behaviour: the doctrine mix -----------------------------------------------------------
+
+def quotas(weights: dict[str, float], runs: int) -> dict[str, int]:
+    """Runs per doctrine, proportional to the weights (largest remainder; sums to ``runs``).
+
+    >>> quotas({"a": 0.5, "b": 0.3, "c": 0.2}, 7)
+    {'a': 4, 'b': 2, 'c': 1}
+    """
+    total = sum(weights.values())
+    exact = {k: runs * w / total for k, w in weights.items()}
+    out = {k: int(math.floor(v)) for k, v in exact.items()}
+    left = runs - sum(out.values())
+    for k in sorted(exact, key=lambda k: (-(exact[k] - out[k]), list(weights).index(k)))[:left]:
+        out[k] += 1
+    return out
+
+
+class MixDoctrine(Doctrine):
+    """Runs split between several doctrines in fixed blocks (run ``i`` of a batch always
+    follows the same doctrine); with ``mediated`` every run also engages the scenario's
+    mediator and talks through it each week."""
+
+    name = "historical_mix"
+    source = "validation"
+    summary = "The doctrine mix of the generic crisis family (see generic.yaml)."
+    levers = ("talks", "mediator")
+    mechanisms = ()
+    defaults: dict[str, Any] = {}
+
+    def __init__(self, weights: dict[str, float], mediated: bool = False) -> None:
+        super().__init__()
+        self.weights = dict(weights)
+        self.mediated = mediated
+        self.members: dict[str, Doctrine] = {k: get_doctrine(k) for k in self.weights}
+        self.block: np.ndarray = np.zeros(0, dtype=np.int64)
+
+    def reset(self, params: Params, runs: int) -> None:
+        super().reset(params, runs)
+        q = quotas(self.weights, runs)
+        self.block = np.repeat(np.arange(len(q)), list(q.values()))
+        for d in self.members.values():
+            d.reset(params, runs)
+
+    def assignment(self) -> list[str]:
+        """The doctrine of each run of the current batch."""
+        names = list(self.members)
+        return [names[i] for i in self.block]
+
+    def act(self, obs: Observation) -> Actions:
+        assert self.p is not None
+        n, m = obs.runs, self.p.n_members
+        merged: dict[str, Any] = {}
+        for j, d in enumerate(self.members.values()):
+            acts = normalise_actions(d.act(obs), n, m)
+            sel = self.block == j
+            for f in Actions.__dataclass_fields__:
+                v = getattr(acts, f)
+                if f == "deep_strike" and v is None:
+                    v = np.full(n, self.p.deep_strike_share)
+                if f not in merged:
+                    merged[f] = np.array(v, copy=True)
+                else:
+                    merged[f] = np.where(sel[:, None] if merged[f].ndim == 2 else sel, v, merged[f])
+        if self.mediated:
+            merged["mediator"] = np.ones(n, dtype=bool)
+            merged["talks"] = np.ones(n, dtype=bool)
+        return Actions(**merged)
+
+
+def family_overrides(family: Family, which: str) -> dict[str, Any]:
+    """Extra overrides of a population: ``icb`` (none) or ``mid`` (the ``family.mid`` block)."""
+    return copy.deepcopy(family.mid) if which == "mid" else {}
