@@ -384,6 +384,9 @@ def results_list(results: Path | None = ResultsOpt, fmt: Format = FormatOpt) -> 
             "chunks_total, created, finished FROM experiments ORDER BY created"
         ).fetchdf()
     rows = df.to_dict(orient="records")
+    if not rows and fmt is Format.table:
+        console.print(f"no experiments in {store.root}", highlight=False)
+        return
     emit(fmt, rows, title=f"experiments in {store.root}")
 
 
@@ -402,7 +405,7 @@ def results_show(
     if files and outcomes:
         sel = ", ".join(f"avg({m}) AS {m}" for m in outcomes)
         summary = store.query(
-            f"SELECT policy, count(*) AS rows, {sel} FROM outcomes WHERE experiment = '{experiment}' GROUP BY policy ORDER BY policy"
+            f"SELECT policy, count(*) AS rows, {sel} FROM outcomes WHERE experiment = '{experiment.replace(chr(39), chr(39) * 2)}' GROUP BY policy ORDER BY policy"
         ).to_dict(orient="records")
     data = {"manifest": manifest, "chunks_done": len(files), "means": summary}
     if fmt is Format.json:
