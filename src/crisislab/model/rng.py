@@ -22,6 +22,8 @@ from enum import IntEnum
 
 import numpy as np
 
+from crisislab.model import kernels
+
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
 _M2 = np.uint64(0x94D049BB133111EB)
@@ -69,7 +71,11 @@ class Streams:
     def n(self) -> int:
         return int(self._key.shape[0])
 
+    def _counter(self, step: int, slot: int) -> np.uint64:
+        return np.uint64((((int(step) << 8) + int(slot)) * 0x9E3779B97F4A7C15) & 0xFFFFFFFFFFFFFFFF)
+
     def _bits(self, step: int, slot: int, members: int | None) -> np.ndarray:
+        """The raw 64-bit hashes in plain NumPy (the specification the kernels follow)."""
         with np.errstate(over="ignore"):
             counter = np.uint64((int(step) << 8) + int(slot)) * _GOLDEN
             z = self._key + counter
@@ -77,12 +83,27 @@ class Streams:
                 z = z[:, None] + (np.arange(1, members + 1, dtype=np.uint64) * _MEMBER)[None, :]
             return _mix(_mix(z))
 
-    def uniform(self, step: int, slot: int, members: int | None = None) -> np.ndarray:
-        """Uniform draws in [0, 1): shape ``[runs]`` or ``[runs, members]``."""
+    def uniform_numpy(self, step: int, slot: int, members: int | None = None) -> np.ndarray:
+        """:meth:`uniform` in plain NumPy (kept as the specification of the compiled kernel)."""
         return (self._bits(step, slot, members) >> _S11).astype(np.float64) * (1.0 / 9007199254740992.0)
 
-    def normal(self, step: int, slot: int, members: int | None = None) -> np.ndarray:
-        """Standard normal draws by Box–Muller from two independent uniforms."""
-        u1 = self.uniform(step, slot, members)
-        u2 = self.uniform(step, slot + 128, members)
+    def normal_numpy(self, step: int, slot: int, members: int | None = None) -> np.ndarray:
+        """:meth:`normal` in plain NumPy (kept as the specification of the compiled kernel)."""
+        u1 = self.uniform_numpy(step, slot, members)
+        u2 = self.uniform_numpy(step, slot + 128, members)
         return np.sqrt(-2.0 * np.log1p(-u1)) * np.cos(2.0 * np.pi * u2)
+
+    def uniform(self, step: int, slot: int, members: int | None = None) -> np.ndarray:
+        """Uniform draws in [0, 1): shape ``[runs]`` or ``[runs, members]``."""
+        c = self._counter(step, slot)
+        if members is None:
+            return kernels.uniform_1d(self._key, c)
+        return kernels.uniform_2d(self._key, c, int(members))
+
+    def normal(self, step: int, slot: int, members: int | None = None) -> np.ndarray:
+        """Standard normal draws by Box–Muller from two independent uniforms
+        (slots ``slot`` and ``slot + 128``)."""
+        c1, c2 = self._counter(step, slot), self._counter(step, slot + 128)
+        if members is None:
+            return kernels.normal_1d(self._key, c1, c2)
+        return kernels.normal_2d(self._key, c1, c2, int(members))
