@@ -15,8 +15,8 @@ tree-building API) with exact rational payoffs, and solved by Gambit:
 
 Actions carry labels unique across the game (``accept|sincere``) so equilibria come
 back as a flat ``{action: probability}`` map. ``pygambit`` is a test dependency
-(``pip install crisislab[test]``); importing this module without it raises
-``ImportError`` with that advice.
+(``pip install crisislab[test]``); it is imported on first use, and solving without it
+raises ``ImportError`` with that advice.
 """
 
 from __future__ import annotations
@@ -26,12 +26,16 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
-try:
-    import pygambit as gbt
-except ImportError as exc:  # pragma: no cover - exercised only without the extra
-    raise ImportError("the Gambit cross-checks need pygambit: pip install 'crisislab[test]'") from exc
-
 from crisislab.games import bargaining, brinkmanship, deterrence, mediation, screening
+
+
+def _gambit() -> Any:
+    """Import pygambit on first use, with advice if it is missing."""
+    try:
+        import pygambit
+    except ImportError as exc:  # pragma: no cover - exercised only without the extra
+        raise ImportError("the Gambit cross-checks need pygambit: pip install 'crisislab[test]'") from exc
+    return pygambit
 
 
 def q(x: float | Fraction | int) -> Fraction:
@@ -98,7 +102,7 @@ class Tree:
         return "\n".join(lines) + "\n"
 
     def game(self) -> Any:
-        return gbt.read_efg(io.StringIO(self.efg()))
+        return _gambit().read_efg(io.StringIO(self.efg()))
 
 
 def behaviour(profile: Any) -> dict[str, float]:
@@ -113,19 +117,19 @@ def behaviour(profile: Any) -> dict[str, float]:
 
 def nash_all(tree: Tree) -> list[dict[str, float]]:
     """All extreme Nash equilibria (two players), as behaviour maps (exact rationals)."""
-    res = gbt.nash.enummixed_solve(tree.game(), rational=True)
+    res = _gambit().nash.enummixed_solve(tree.game(), rational=True)
     return [behaviour(eq.as_behavior()) for eq in res.equilibria]
 
 
 def logit_limit(tree: Tree) -> dict[str, float]:
     """The limit of the principal logit QRE branch: a sequential equilibrium."""
-    res = gbt.nash.logit_solve(tree.game(), maxregret=1e-10)
+    res = _gambit().nash.logit_solve(tree.game(), maxregret=1e-10)
     return behaviour(res.equilibrium)
 
 
 def logit_at(tree: Tree, lam: float) -> dict[str, float]:
     """The agent logit QRE at precision ``lam`` (probabilities proportional to exp(lam * value))."""
-    res = gbt.qre.logit_solve_lambda(tree.game(), lam=[lam])
+    res = _gambit().qre.logit_solve_lambda(tree.game(), lam=[lam])
     return behaviour(res[0].profile)
 
 
