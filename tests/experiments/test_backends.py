@@ -53,3 +53,27 @@ def test_backend_arguments_are_checked() -> None:
         make_backend("local", scheduler="tcp://127.0.0.1:1")
     with pytest.raises(InputError):
         make_backend("processes", workers=0)
+
+
+def test_dask_scheduler_address_via_the_command_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import yaml
+    from dask.distributed import LocalCluster
+
+    from crisislab.cli import main
+
+    exp = tmp_path / "exp.yaml"
+    exp.write_text(yaml.safe_dump(DATA), encoding="utf-8")
+    local = _outcomes(tmp_path, "local", DATA)
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster:
+        code = main(["sweep", str(exp), "-r", str(tmp_path / "remote"), "--backend", "dask",
+                     "--scheduler", cluster.scheduler_address, "-f", "json"])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    assert "scheduler tcp://" in captured.err and "Dask dashboard: http" in captured.err
+    remote = ResultStore(tmp_path / "remote").read_outcomes(experiment_from_dict(DATA).experiment_id)
+    pd.testing.assert_frame_equal(local, remote)
+
+
+def test_unreachable_scheduler_is_an_input_error() -> None:
+    with pytest.raises(InputError, match="cannot be reached"):
+        make_backend("dask", scheduler="tcp://127.0.0.1:9")

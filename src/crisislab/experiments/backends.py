@@ -127,7 +127,7 @@ class DaskBackend(Backend):
         self.cluster = None
         if scheduler:
             try:
-                self.client = Client(scheduler, timeout="10s")
+                self.client = Client(scheduler, timeout="5s")
             except (OSError, TimeoutError) as exc:
                 raise InputError(
                     "--scheduler",

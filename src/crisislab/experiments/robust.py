@@ -15,7 +15,7 @@ mean over runs.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -26,7 +26,7 @@ from crisislab.experiments.spec import Objective, Threshold
 HIGHER_IS_BETTER = frozenset({"p_settlement", "final_cohesion", "final_frontline_trust", "adversary_concessions"})
 
 
-def default_direction(outcome: str) -> str:
+def default_direction(outcome: str) -> Literal["min", "max"]:
     """``max`` for outcomes where more is better, else ``min``."""
     return "max" if outcome in HIGHER_IS_BETTER else "min"
 
