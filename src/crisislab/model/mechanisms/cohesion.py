@@ -135,7 +135,7 @@ def mandate_paradox(s: State, p: Params, a: Actions, rng: Streams) -> State:
     if not p.on["mandate_paradox"]:
         return s
     k = p.k["mandate_paradox"]
-    n_items = int((p.in_mandate | ~p.in_mandate).sum())
+    n_items = len(p.agenda_names)
     request = np.asarray(a.widen_mandate, dtype=bool) & (s.mandate_pending < 0) & (s.mandate_breadth < n_items)
     spread = s.stance.std(axis=1)
     delay = np.ceil(p.s("mandate_paradox") * k["delay_per_spread"] * spread)

@@ -136,9 +136,11 @@ def tradable_items(p: Params, breadth: int) -> np.ndarray:
     red line while M31 is on."""
     trad = np.ones(len(p.agenda_names), dtype=bool)
     if p.on["mandate_paradox"]:
-        idx = np.nonzero(~p.red_line | ~p.on["non_negotiable_concessions"])[0]
+        # the mandate covers its listed items first; widening adds the others in agenda order
+        candidates = ~p.red_line | ~p.on["non_negotiable_concessions"]
+        order = np.concatenate([np.nonzero(candidates & p.in_mandate)[0], np.nonzero(candidates & ~p.in_mandate)[0]])
         allowed = np.zeros_like(trad)
-        allowed[idx[: max(int(breadth), 0)]] = True
+        allowed[order[: max(int(breadth), 0)]] = True
         trad &= allowed
     return non_negotiable_concessions(p, trad)
 
