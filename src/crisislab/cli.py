@@ -37,6 +37,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "crisislab.experiments.cli_experiments",
     "crisislab.validation.cli",
     "crisislab.games.cli",
+    "crisislab.policy.cli",
 )
 
 
