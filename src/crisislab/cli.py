@@ -38,6 +38,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "crisislab.validation.cli",
     "crisislab.games.cli",
     "crisislab.policy.cli",
+    "crisislab.report.cli",
 )
 
 
