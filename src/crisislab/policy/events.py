@@ -552,6 +552,20 @@ def read_events(
     return events, reader.stats
 
 
+#: Event files that ship with crisislab, by name (invented events, for examples and tests).
+SHIPPED_EVENTS = {"example": "example-invented.csv"}
+
+
+def resolve_events(name_or_path: str | Path) -> Path:
+    """A path for an events argument: a shipped name (``example``) or a path."""
+    path = Path(name_or_path)
+    if not path.exists() and str(name_or_path) in SHIPPED_EVENTS:
+        from importlib import resources
+
+        return Path(str(resources.files("crisislab.policy") / "data" / SHIPPED_EVENTS[str(name_or_path)]))
+    return path
+
+
 EXPORT_COLUMNS = ("date", "source", "target", "cameo", "goldstein", "forum", "reliability", "publisher", "agenda", "id")
 
 

@@ -22,7 +22,7 @@ from crisislab.errors import InputError, Problem
 from crisislab.policy.cameo import CameoTable, load_table
 from crisislab.policy.compiled import CompiledPolicy
 from crisislab.policy.engine import Decision, ReplayEngine
-from crisislab.policy.events import EventReader, ReadStats, iso_day
+from crisislab.policy.events import EventReader, ReadStats, iso_day, resolve_events
 from crisislab.policy.ledger import Ledger
 from crisislab.policy.load import compile_loaded, load_policy, policy_hash
 
@@ -128,8 +128,8 @@ def replay(
             until_day = datetime.strptime(until, "%Y-%m-%d").date().toordinal()
         except ValueError:
             raise InputError("--until", [Problem("(option)", repr(until), "a date as YYYY-MM-DD")]) from None
-    reader = EventReader(events, table, fmt=fmt, skip_bad=skip_bad)
-    events_path = Path(events)
+    events_path = resolve_events(events)
+    reader = EventReader(events_path, table, fmt=fmt, skip_bad=skip_bad)
     if not events_path.is_file():
         list(reader)  # raises the reader's InputError (missing file, directory)
     start_body = {
@@ -195,7 +195,7 @@ def replay(
         [(end_seq, head)] = led.append([end_body])
     return ReplayResult(
         policy=cp.policy.name,
-        events_file=str(events),
+        events_file=str(events_path),
         ledger=str(ledger),
         start_seq=start_seq,
         end_seq=end_seq,

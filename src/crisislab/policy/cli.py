@@ -1,0 +1,206 @@
+"""Commands ``crisislab policy ...`` and ``crisislab events ...``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from crisislab.errors import InputError, Problem
+from crisislab.output import Format, console, emit, err_console
+from crisislab.policy.cameo import load_table
+from crisislab.policy.events import FORMATS, EventReader, resolve_events
+from crisislab.policy.explain import describe_policy, explain_decision, summary
+from crisislab.policy.ledger import parse_anchor, verify
+from crisislab.policy.load import compile_loaded, load_policy, policy_hash, shipped
+from crisislab.policy.replay import replay
+from crisislab.policy.schema import json_schema
+
+FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="table, json or csv")]
+PolicyArg = Annotated[str, typer.Argument(help="shipped policy name (see `policy list`) or a YAML file")]
+CameoOpt = Annotated[
+    Path | None,
+    typer.Option("--cameo", help="folder with cameo-codes.csv (or the reference data folder); default: CRISISLAB_DATA, else the shipped root-code table"),
+]
+EventsFormatOpt = Annotated[str, typer.Option("--events-format", help=f"layout of the events file: {', '.join(FORMATS)}")]
+SkipBadOpt = Annotated[Path | None, typer.Option("--skip-bad", help="write bad lines to this file (JSON Lines) and go on, instead of stopping at the first")]
+
+policy_app = typer.Typer(help="The Conditionality Framework as policy-as-code: check, replay, verify, explain.", no_args_is_help=True)
+events_app = typer.Typer(help="CAMEO-coded event streams: check a file, export a simulated run.", no_args_is_help=True)
+
+
+@policy_app.command("list")
+def list_policies(fmt: FormatOpt = Format.table) -> None:
+    """List the policies that ship with crisislab."""
+    rows = []
+    for name in shipped():
+        p = load_policy(name)
+        rows.append({
+            "name": name,
+            "title": p.title,
+            "preconditions": "on" if p.block("preconditions") else "off",
+            "mandate": "on" if p.block("mandate") else "off",
+            "triggers": "on" if p.block("triggers") else "off",
+            "no_surprises": "on" if p.block("no_surprises") else "off",
+        })
+    emit(fmt, rows, title="Policies")
+
+
+@policy_app.command("schema")
+def schema() -> None:
+    """Print the JSON Schema of policy files (for editors)."""
+    print(json.dumps(json_schema(), indent=2))
+
+
+@policy_app.command("check")
+def check(policy: PolicyArg, cameo: CameoOpt = None, fmt: FormatOpt = Format.table) -> None:
+    """Validate a policy and explain it in plain words."""
+    table = load_table(cameo)
+    p = load_policy(policy)
+    cp = compile_loaded(p, table)
+    rows = describe_policy(cp)
+    if fmt is Format.json:
+        emit(fmt, rows, json_data={"policy": p.name, "valid": True, "sha256": policy_hash(p), "cameo_table": table.level, "warnings": cp.warnings, "rules": rows})
+        return
+    emit(fmt, rows, title=f"Policy {p.name}: valid")
+    if fmt is Format.table:
+        err_console.print(f"CAMEO codes checked against the {table.level} table ({table.source}).", highlight=False)
+
+
+def _timeline_row(body: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "entry": body.get("entry"),
+        "date": body.get("date"),
+        "decision": body.get("kind"),
+        "rule": body.get("rule"),
+        "why": summary(body),
+        "events": len(body.get("events", [])),
+        "line": body.get("at_line"),
+    }
+
+
+@policy_app.command("replay")
+def replay_cmd(
+    policy: PolicyArg,
+    events: Annotated[str, typer.Argument(help="events file: CSV, TSV (ICEWS layout too) or JSON Lines; `example` for the shipped invented example")],
+    ledger: Annotated[Path, typer.Option("--ledger", "-l", help="SQLite ledger to append the decisions to (created if missing)")],
+    skip_bad: SkipBadOpt = None,
+    cameo: CameoOpt = None,
+    events_format: EventsFormatOpt = "auto",
+    until: Annotated[str | None, typer.Option("--until", help="after the last event, run timers (vote deadlines, session ends) up to this date, YYYY-MM-DD")] = None,
+    limit: Annotated[int, typer.Option("--limit", min=0, help="decisions to print (0: all); the ledger always holds all")] = 200,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """Replay an event stream through a policy; print the decision timeline; write the ledger."""
+    keep = limit if limit > 0 else 10**12
+    res = replay(policy, events, ledger, cameo=cameo, fmt=events_format, skip_bad=skip_bad, until=until, keep=keep)
+    head = f"{res.end_seq}:{res.head_hash}"
+    rows = [_timeline_row(b) for b in res.rows]
+    if fmt is Format.json:
+        emit(fmt, rows, json_data={
+            "policy": res.policy,
+            "events_file": res.events_file,
+            "ledger": res.ledger,
+            "entries": [res.start_seq, res.end_seq],
+            "head": head,
+            "counts": res.counts(),
+            "skipped_to": res.skip_file if res.stats.skipped else None,
+            "final": {"tranche_level": res.final_level, "talks_open": res.talks_open, "vote_open": res.vote_open},
+            "decisions": rows,
+        })
+        return
+    emit(fmt, rows, title=f"{res.policy} on {Path(res.events_file).name}: decision timeline")
+    s = res.stats
+    lines = [
+        f"{s.lines} lines: {s.events} events replayed, {s.skipped} bad lines skipped"
+        + (f" (written to {res.skip_file})" if s.skipped else "")
+        + f"; {res.decisions} decisions"
+        + (f" ({', '.join(f'{k} {v}' for k, v in res.by_kind.items())})" if res.by_kind else ""),
+        f"ledger {res.ledger}: entries {res.start_seq}..{res.end_seq}; head {head}",
+    ]
+    if res.decisions > len(rows):
+        lines.append(f"showing the first {len(rows)} decisions; see them all with --limit 0 or `crisislab policy explain`")
+    target = console if fmt is Format.table else err_console
+    for line in lines:
+        target.print(line, highlight=False, soft_wrap=True)
+
+
+@policy_app.command("verify")
+def verify_cmd(
+    ledger: Annotated[Path, typer.Argument(help="a ledger written by `policy replay`")],
+    head: Annotated[str | None, typer.Option("--head", help="an anchor SEQ:HASH kept elsewhere (as printed by `policy replay`)")] = None,
+    deep: Annotated[bool, typer.Option("--deep", help="also check that every entry is stored as canonical JSON")] = False,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """Check the ledger's hash chain; name the first bad entry (exit code 2 if there is one)."""
+    anchor = parse_anchor(head) if head is not None else None
+    res = verify(ledger, anchor=anchor, deep=deep)
+    d = res.as_dict()
+    rows = [{"field": k, "value": ", ".join(v) if isinstance(v, list) else v} for k, v in d.items()]
+    emit(fmt, [d] if fmt is Format.csv else rows, json_data=d, title="Ledger verification")
+    if not res.ok:
+        raise InputError(str(ledger), [Problem(f"entry {res.first_bad}", res.problem, "an unbroken hash chain")], summary="fails verification")
+
+
+@policy_app.command("explain")
+def explain_cmd(
+    ledger: Annotated[Path, typer.Argument(help="a ledger written by `policy replay`")],
+    decision: Annotated[int, typer.Option("--decision", "-d", min=1, help="the ledger entry number of the decision")],
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """Say why a decision in the ledger was made: the rule, the numbers and the events."""
+    if not ledger.exists():
+        raise InputError(str(ledger), [Problem("(path)", "no such file", "a ledger written by `policy replay`")], summary="cannot be found")
+    ex = explain_decision(str(ledger), decision)
+    if fmt is Format.json:
+        emit(fmt, [], json_data=ex)
+        return
+    events = [
+        {k: e.get(k) for k in ("line", "date", "source", "target", "cameo", "goldstein", "publisher", "forum", "agenda")}
+        for e in ex["events"]
+    ]
+    if fmt is Format.csv:
+        emit(fmt, events)
+        return
+    head = [
+        {"field": "decision", "value": f"entry {ex['entry']}: {ex['kind']} on {ex['date']} by rule {ex['rule']}"},
+        {"field": "why", "value": ex["summary"]},
+        {"field": "rule says", "value": ex["rule_text"] or "-"},
+        {"field": "policy", "value": f"{ex['policy']} on {ex['events_file']}"},
+        {"field": "event handled", "value": f"line {ex['at_line']}" if ex["at_line"] else "none (a timer at the start of the day)"},
+        {"field": "chain", "value": ex["chain"]},
+    ]
+    for c in (ex["detail"] or {}).get("conditions", []) or []:
+        head.append({"field": f"condition {c.get('condition')}", "value": ", ".join(f"{k}={v}" for k, v in c.items() if k != "condition")})
+    emit(fmt, head, title="Why")
+    if events:
+        emit(fmt, events, title=f"Events that justify it ({len(events)})")
+
+
+@events_app.command("check")
+def events_check(
+    events: Annotated[str, typer.Argument(help="events file: CSV, TSV (ICEWS layout too) or JSON Lines; `example` for the shipped invented example")],
+    skip_bad: SkipBadOpt = None,
+    cameo: CameoOpt = None,
+    events_format: EventsFormatOpt = "auto",
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """Read an events file and report what it holds (and its first bad line)."""
+    path = resolve_events(events)
+    reader = EventReader(path, load_table(cameo), fmt=events_format, skip_bad=skip_bad)
+    for _ in reader:
+        pass
+    d = reader.stats.as_dict()
+    d["skipped_to"] = str(skip_bad) if skip_bad is not None and reader.stats.skipped else None
+    rows = [{"field": k, "value": v} for k, v in d.items()]
+    for p in reader.stats.problems[:5]:
+        rows.append({"field": "bad line", "value": p.render()})
+    emit(fmt, [d] if fmt is Format.csv else rows, json_data=d | {"first_problems": [p.render() for p in reader.stats.problems]}, title=f"Events in {path.name}")
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``policy`` and ``events`` command groups."""
+    app.add_typer(policy_app, name="policy")
+    app.add_typer(events_app, name="events")
