@@ -167,7 +167,7 @@ def summary(body: dict[str, Any]) -> str:
     if kind == "talks_denied":
         if rule.startswith("preconditions."):
             name = rule.split(".", 1)[1]
-            rep = next((c for c in d.get("conditions", []) if c.get("condition") == name), {})
+            rep: dict[str, Any] = next((c for c in d.get("conditions", []) if c.get("condition") == name), {})
             st = rep.get("status")
             if st == "history":
                 return f"denied: {name} needs {rep.get('needed_days')} days of observed events, {rep.get('observed_days')} observed{agenda}"
