@@ -146,8 +146,9 @@ def describe_field(model: type[BaseModel], name: str) -> str:
         return f"{kind} {'>' if lo_open else '>='} {lo}"
     if hi is not None:
         return f"{kind} {'<' if hi_open else '<='} {hi}"
-    if hasattr(ann, "__args__"):
-        return "one of: " + ", ".join(map(str, ann.__args__))
+    args = getattr(ann, "__args__", None)
+    if args:
+        return "one of: " + ", ".join(map(str, args))
     return kind
 
 

@@ -234,7 +234,7 @@ def solve(params: Params) -> Solution:
             row["escalate"] = float(st["escalate"])
             row["critical_belief"] = float(st["critical_belief"])
         path.append(row)
-    summary = {
+    summary: dict[str, Any] = {
         "p_catastrophe": float(out["p_catastrophe"]),
         "p_adversary_backs_down": float(out["p_adversary_backs_down"]),
         "p_coalition_backs_down": float(out["p_coalition_backs_down"]),

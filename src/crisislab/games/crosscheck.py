@@ -299,6 +299,7 @@ def brinkmanship_tree(p: brinkmanship.Params) -> Tree:
         else:
             back = Terminal((Fraction(0), vA))
             label, infoset, player = f"C{k}", f"coal{k}", 1
+        after: Terminal | Chance
         if k == K or rho[k - 1] == 1:
             after = catastrophe
         else:

@@ -89,7 +89,7 @@ def _metrics(p: dict[str, Any]) -> dict[str, np.ndarray]:
     pi_star = np.where(pi_star < 0.0, 0.0, pi_star)
     damage_star = np.maximum(net, 0.0) * (1.0 - delta * pi_n)
     # largest n with pi_0 (1-d)^n >= pi*
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         raw = np.floor(np.log(pi_star / pi0) / np.log(1.0 - d) + 1e-12)
     n_star = np.where(pi_star <= 0.0, np.inf, np.where(pi0 < pi_star, -1.0, np.where((d <= 0) | (d >= 1), np.where(d >= 1, 0.0, np.inf), raw)))
     p_aggress = logistic(lam * margin)

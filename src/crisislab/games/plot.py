@@ -30,10 +30,12 @@ def sweep_figure(spec: GameSpec, params: Any, key: str, values: np.ndarray, metr
         )
     for c in range(1, cols + 1):
         fig.update_xaxes(title_text=key, row=rows, col=c)
-    fixed = ", ".join(f"{k}={v}" for k, v in params.model_dump().items() if k != key)
+    items = [f"{k}={v}" for k, v in params.model_dump().items() if k != key]
+    fixed = "<br>".join(", ".join(items[i : i + 6]) for i in range(0, len(items), 6))
     fig.update_layout(
         title=f"{spec.title}: comparative statics in {key}<br><sup>{fixed}</sup>",
-        height=max(400, 260 * rows),
+        height=max(400, 260 * rows) + 20 * (len(items) // 6),
+        margin={"t": 90 + 18 * (len(items) // 6)},
         template="plotly_white",
     )
     return fig

@@ -216,7 +216,7 @@ def solve_power(params: PowerParams) -> Solution:
     w = population_units(pops, UNIT_POWER)
     res = power_indices(w, params.rule)
     total = float(sum(pops))
-    rows = []
+    rows: list[dict[str, Any]] = []
     for k, (name, code, pop, _stance) in enumerate(members):
         rows.append(
             {
@@ -275,7 +275,7 @@ def solve_mandate(params: MandateParams) -> Solution:
         {"rule": rule, "p_pass": pt[f"p_pass_{rule}"], "expected_rounds": pt[f"expected_rounds_{rule}"]}
         for rule in ("unanimity", "qmv")
     ]
-    summary = dict(pt)
+    summary: dict[str, Any] = dict(pt)
     order = np.argsort(probs)
     summary["least_likely_yes"] = [members[i][0] for i in order[:3]]
     notes = [
