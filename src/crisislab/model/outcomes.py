@@ -45,6 +45,14 @@ EXTRA_METRICS = (
     "mandate_failures",
     "catastrophes",
     "intel_quality",
+    "final_tranche",
+)
+
+#: Per-run measures computed from recorded weekly trajectories
+#: (``simulate_full(..., record=True)``), see :func:`trajectory_outcomes`.
+TRAJECTORY_METRICS = (
+    "weeks_at_war",
+    "first_war_week",
 )
 
 DESCRIPTIONS = {
@@ -99,5 +107,23 @@ def outcome_table(s: State, p: Params, run_ids: np.ndarray) -> pd.DataFrame:
         "mandate_failures": s.mandate_failures,
         "catastrophes": s.catastrophes,
         "intel_quality": s.intel_quality,
+        "final_tranche": s.tranche.astype(float),
     }
     return pd.DataFrame(data)
+
+
+def trajectory_outcomes(trajectories: dict[str, np.ndarray]) -> pd.DataFrame:
+    """Per-run measures read from recorded trajectories (``rung`` as ``[runs, weeks]``).
+
+    * ``weeks_at_war``: weeks that ended at conventional war (rung 4) or higher;
+    * ``first_war_week``: the first such week (1-based), NaN if none.
+
+    >>> import numpy as np
+    >>> t = trajectory_outcomes({"rung": np.array([[2, 4, 5, 3], [1, 1, 2, 2]])})
+    >>> t["weeks_at_war"].tolist(), t["first_war_week"].tolist()
+    ([2.0, 0.0], [2.0, nan])
+    """
+    rung = np.asarray(trajectories["rung"])
+    war = rung >= 4
+    first = np.where(war.any(axis=1), war.argmax(axis=1) + 1.0, np.nan)
+    return pd.DataFrame({"weeks_at_war": war.sum(axis=1).astype(float), "first_war_week": first})

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -16,9 +18,10 @@ backtest_app = typer.Typer(
     no_args_is_help=True,
 )
 
-NOT_WIRED = (
-    "simulated values are not shown: the simulator (crisislab.api.simulate) is not wired to "
-    "the validation table yet; see docs/validation.md for the proposed mapping"
+validate_app = typer.Typer(
+    name="validate",
+    help="Stylized facts from history against the simulated generic crisis family; calibration.",
+    invoke_without_command=True,
 )
 
 
@@ -35,22 +38,115 @@ def _positive(name: str, value: int) -> int:
     return value
 
 
+@contextmanager
+def _progress(total: int, label: str) -> Iterator[Callable[[int], None]]:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=err_console, transient=True, disable=not err_console.is_terminal) as bar:
+        task = bar.add_task(label, total=total)
+        yield lambda k: bar.advance(task, k)
+
+
+@validate_app.callback(invoke_without_command=True)
 def validate(
+    ctx: typer.Context,
     data: str = typer.Option(None, "--data", help="Reference data folder (default: $CRISISLAB_DATA)."),
     fmt: str = typer.Option("table", "--format", help="table, json or csv."),
-    reps: int = typer.Option(2000, "--reps", help="Bootstrap replications per fact."),
+    reps: int = typer.Option(2000, "--reps", help="Bootstrap replications per fact (historical and simulated)."),
     seed: int = typer.Option(20240601, "--seed", help="Seed of the bootstrap."),
+    calibrated: bool = typer.Option(False, "--calibrated", help="Apply the fitted values of calibration.yaml to the family."),
+    calibration: Path = typer.Option(None, "--calibration", help="A calibration file other than the shipped one."),
+    crises: int = typer.Option(None, "--crises", help="Crises drawn from the family (default: the family's)."),
+    runs: int = typer.Option(None, "--runs", help="Runs per crisis and mediation variant (default: the family's)."),
+    family_seed: int = typer.Option(None, "--family-seed", help="Seed of the crisis draws and runs (default: the family's)."),
+    jobs: int = typer.Option(1, "--jobs", help="Worker processes."),
+    tolerances: Path = typer.Option(None, "--tolerances", help="A tolerance file other than the shipped v1."),
+    facts_only: bool = typer.Option(False, "--facts-only", help="Historical facts only, no simulation."),
 ) -> None:
-    """Stylized facts from ICB, TIES, MID and GSDB with bootstrap 95% CIs and their tolerances."""
+    """Each fact: historical value with CI, simulated value with CI, tolerance, pass/fail."""
+    if ctx.invoked_subcommand is not None:
+        return
     from crisislab.validation.data import resolve_data_dir
     from crisislab.validation.facts import compute_facts
     from crisislab.validation.tolerances import load_tolerances
 
     form = _format(fmt)
     _positive("--reps", reps)
+    _positive("--jobs", jobs)
+    for name, v in (("--crises", crises), ("--runs", runs)):
+        if v is not None:
+            _positive(name, v)
     folder = resolve_data_dir(data)
     facts = compute_facts(folder, reps=reps, seed=seed)
-    tol = load_tolerances()
+    tol = load_tolerances(tolerances)
+    if facts_only:
+        _emit_facts_only(form, facts, tol, folder, reps, seed)
+        return
+    report = validation_report(facts, tol, calibrated=calibrated or calibration is not None, calibration=calibration,
+                               crises=crises, runs=runs, family_seed=family_seed, jobs=jobs, reps=reps, seed=seed)
+    report["data"] = str(folder)
+    rows = report["facts"]
+    if form is Format.json:
+        emit(form, rows, json_data=report)
+        return
+    cols = ("fact", "role", "historical", "hist_ci_low", "hist_ci_high", "n", "simulated", "sim_ci_low",
+            "sim_ci_high", "tolerance", "result")
+    if form is Format.csv:
+        emit(form, [{**{k: r[k] for k in cols}, "note": r["note"]} for r in rows])
+        return
+    fam = report["family"]
+    emit(form, [{k: r[k] for k in cols} for r in rows],
+         title=(f"History vs simulation: {fam['crises']} crises x {fam['runs_per_crisis']} runs x 4 mediation variants "
+                f"(family seed {fam['seed']}, {report['parameters']}); tolerances v{tol.version}"))
+    emit(form, report["orderings"], title="Orderings")
+    emit(form, [{"role": k, **v} for k, v in report["summary"].items()], title="Summary by role")
+    notes: dict[str, list[str]] = {}
+    for r in rows:
+        if r["note"]:
+            notes.setdefault(r["note"], []).append(r["fact"])
+    for note, ids in notes.items():
+        err_console.print(f"{', '.join(ids)}: not simulated: {note}", highlight=False)
+
+
+def validation_report(facts: list[Any], tol: Any, *, calibrated: bool = False, calibration: Path | None = None,
+                      crises: int | None = None, runs: int | None = None, family_seed: int | None = None,
+                      jobs: int = 1, reps: int = 2000, seed: int = 20240601) -> dict[str, Any]:
+    """Simulate the family and compare; the JSON document of ``crisislab validate``."""
+    from crisislab.validation.calibrate import family_with, load_calibration
+    from crisislab.validation.compare import compare, orderings, summary
+    from crisislab.validation.family import load_family
+    from crisislab.validation.simulated import run_family, simulated_values
+
+    family = load_family()
+    cal_info: dict[str, Any] | None = None
+    if calibrated:
+        cal = load_calibration(calibration)
+        family = family_with(family, cal.values)
+        cal_info = {"file": str(calibration) if calibration else "calibration.yaml (shipped)", "values": cal.values,
+                    "date": cal.provenance.get("date"), "seed": cal.provenance.get("seed")}
+    n = crises or family.crises
+    with _progress(n, "simulating crises") as advance:
+        sim = run_family(family, crises=n, runs=runs, seed=family_seed, jobs=jobs, progress=advance)
+    sims = simulated_values(sim, reps=reps, seed=seed)
+    rows = compare(facts, sims, tol)
+    by_doctrine = {d: {k: v.value for k, v in simulated_values(sim, reps=0, doctrine=d).items()} for d in sim.doctrines}
+    return {
+        "tolerances": {"version": tol.version, "date": tol.date},
+        "family": {"name": family.base.name, "crises": sim.crises, "runs_per_crisis": sim.runs_per_crisis,
+                   "seed": sim.seed, "doctrines": family.doctrines,
+                   "mediation_rate": family.mediation.rate, "style_weights": family.mediation.style_weights},
+        "parameters": "calibrated" if calibrated else "defaults",
+        "calibration": cal_info,
+        "bootstrap": {"reps": reps, "seed": seed},
+        "facts": [r.as_row() for r in rows],
+        "orderings": orderings(sims, tol),
+        "summary": summary(rows),
+        "by_doctrine": by_doctrine,
+    }
+
+
+def _emit_facts_only(form: Format, facts: list[Any], tol: Any, folder: Path, reps: int, seed: int) -> None:
     rows: list[dict[str, Any]] = []
     for f in facts:
         t = tol.facts.get(f.id)
@@ -62,7 +158,6 @@ def validate(
         payload = {
             "data": str(folder), "seed": seed, "reps": reps,
             "tolerances": {"version": tol.version, "date": tol.date},
-            "note": NOT_WIRED,
             "facts": [
                 {**f.as_dict(),
                  "tolerance": tol.facts[f.id].tolerance if f.id in tol.facts else None,
@@ -75,8 +170,45 @@ def validate(
         emit(form, rows, json_data=payload)
         return
     emit(form, rows, title=f"Stylized facts (bootstrap 95% CI, {reps} reps, seed {seed}); tolerances v{tol.version}")
+
+
+@validate_app.command("calibrate")
+def calibrate_cmd(
+    data: str = typer.Option(None, "--data", help="Reference data folder (default: $CRISISLAB_DATA)."),
+    seed: int = typer.Option(1, "--seed", help="Seed of the crisis draws, runs and search."),
+    crises: int = typer.Option(10, "--crises", help="Crises in the fixed calibration set."),
+    runs: int = typer.Option(300, "--runs", help="Runs per crisis and mediation variant."),
+    scan: int = typer.Option(12, "--scan", help="Latin-hypercube points before Nelder-Mead."),
+    evals: int = typer.Option(60, "--evals", help="Objective evaluations in total."),
+    jobs: int = typer.Option(1, "--jobs", help="Worker processes."),
+    out: Path = typer.Option(Path("calibration.yaml"), "--out", help="Where to write the fitted values."),
+    fmt: str = typer.Option("table", "--format", help="table, json or csv."),
+) -> None:
+    """Fit a few default parameters to the calibration facts (simulated method of moments)."""
+    from crisislab.validation.calibrate import CAL_PARAMS, calibrate, write_calibration
+
+    form = _format(fmt)
+    for name, v in (("--crises", crises), ("--runs", runs), ("--evals", evals), ("--jobs", jobs)):
+        _positive(name, v)
+    if scan < 0:
+        raise InputError("--scan", [Problem("(option)", str(scan), "an integer >= 0")])
+    if out.exists() and out.is_dir():
+        raise InputError(str(out), [Problem("(path)", "a directory", "a file to write")])
+    with _progress(evals, "calibrating") as advance:
+        result = calibrate(data, seed=seed, crises=crises, runs=runs, scan=scan, evals=evals, jobs=jobs, progress=advance)
+    command = (f"crisislab validate calibrate --data DIR --seed {seed} --crises {crises} --runs {runs} "
+               f"--scan {scan} --evals {evals}")
+    doc = write_calibration(result, out, data_dir=data, seed=seed, crises=crises, runs=runs, scan=scan, evals=evals,
+                            command=command)
+    rows = [{"parameter": k, "default": result.defaults[k], "fitted": result.values[k],
+             "low": CAL_PARAMS[k][0], "high": CAL_PARAMS[k][1]} for k in CAL_PARAMS]
+    if form is Format.json:
+        emit(form, rows, json_data={**doc, "written_to": str(out)})
+        return
+    emit(form, rows, title=f"Calibration (seed {seed}): J {result.j_default:.2f} -> {result.j_fitted:.2f} "
+                           f"in {result.evaluations} evaluations; written to {out}")
     if form is Format.table:
-        err_console.print(f"note: {NOT_WIRED}", highlight=False)
+        emit(form, [{"fact": k, **v} for k, v in doc["fitted_on"].items()], title="Calibration facts (in-sample)")
 
 
 @backtest_app.command("deu3")
@@ -125,6 +257,6 @@ def backtest_deu3(
 
 
 def register(app: typer.Typer) -> None:
-    """Add ``validate`` and the ``backtest`` group to the main application."""
-    app.command("validate")(validate)
+    """Add the ``validate`` group and the ``backtest`` group to the main application."""
+    app.add_typer(validate_app, name="validate")
     app.add_typer(backtest_app, name="backtest")

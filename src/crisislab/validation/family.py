@@ -34,7 +34,6 @@ import numpy as np
 
 from crisislab.doctrines import PRESETS, Doctrine, get_doctrine
 from crisislab.errors import InputError, Problem, short_repr
-from crisislab.model.engine import normalise_actions
 from crisislab.model.params import Params
 from crisislab.model.state import Actions, Observation
 from crisislab.scenario import Scenario, scenario_from_dict
@@ -305,11 +304,14 @@ class MixDoctrine(Doctrine):
         self.mediated = mediated
         self.members: dict[str, Doctrine] = {k: get_doctrine(k) for k in self.weights}
         self.block: np.ndarray = np.zeros(0, dtype=np.int64)
+        self.slices: list[slice] = []
 
     def reset(self, params: Params, runs: int) -> None:
         super().reset(params, runs)
         q = quotas(self.weights, runs)
         self.block = np.repeat(np.arange(len(q)), list(q.values()))
+        ends = np.cumsum(list(q.values()))
+        self.slices = [slice(int(e - k), int(e)) for e, k in zip(ends, q.values(), strict=True)]
         for d in self.members.values():
             d.reset(params, runs)
 
@@ -321,21 +323,29 @@ class MixDoctrine(Doctrine):
     def act(self, obs: Observation) -> Actions:
         assert self.p is not None
         n, m = obs.runs, self.p.n_members
+        acts = [d.act(obs) for d in self.members.values()]
         merged: dict[str, Any] = {}
-        for j, d in enumerate(self.members.values()):
-            acts = normalise_actions(d.act(obs), n, m)
-            sel = self.block == j
-            for f in Actions.__dataclass_fields__:
-                v = getattr(acts, f)
-                if f == "deep_strike" and v is None:
-                    v = np.full(n, self.p.deep_strike_share)
-                if f not in merged:
-                    merged[f] = np.array(v, copy=True)
-                else:
-                    merged[f] = np.where(sel[:, None] if merged[f].ndim == 2 else sel, v, merged[f])
+        for f in Actions.__dataclass_fields__:
+            vals = [getattr(a, f) for a in acts]
+            if f == "deep_strike":
+                vals = [self.p.deep_strike_share if v is None else v for v in vals]
+            if all(np.ndim(v) == 0 for v in vals) and all(v == vals[0] for v in vals):
+                merged[f] = vals[0]
+                continue
+            shape: tuple[int, ...] = (n, m) if f == "unilateral" else (n,)
+            out = np.empty(shape, dtype=np.result_type(*(np.asarray(v) for v in vals)))
+            for sl, v in zip(self.slices, vals, strict=True):
+                arr = np.asarray(v)
+                if arr.ndim == 0:
+                    out[sl] = arr
+                elif arr.shape[0] == n:
+                    out[sl] = arr[sl]
+                else:  # a per-member vector
+                    out[sl] = np.broadcast_to(arr, shape)[sl]
+            merged[f] = out
         if self.mediated:
-            merged["mediator"] = np.ones(n, dtype=bool)
-            merged["talks"] = np.ones(n, dtype=bool)
+            merged["mediator"] = True
+            merged["talks"] = True
         return Actions(**merged)
 
 

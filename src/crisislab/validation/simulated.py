@@ -1,0 +1,246 @@
+"""Simulated counterparts of the stylized facts, from the generic crisis family.
+
+Every crisis of the family (:mod:`crisislab.validation.family`) is simulated under the four
+mediation variants with the same run numbers, for two populations: ``icb`` (the family as
+written, the challenger starting at tension or mobilisation) and ``mid`` (the ``family.mid``
+overrides: starting at tension). Each run is reduced to indicators (:data:`INDICATORS`); a
+simulated fact is a ratio of weighted indicator counts (:data:`SIM_FACTS`), and its 95 %
+interval comes from resampling crises (the crisis is the unit, so the interval covers both
+the spread between crises and the Monte Carlo noise within them).
+
+Mapping from simulator to history (the ``simulated_as`` of the tolerance file):
+
+* ICB ``viol``: none = peak rung <= 2; minor clashes = peak 3 (limited_cyber); serious
+  clashes = rung >= 4 in at most 4 weeks; full-scale war = rung >= 4 in more than 4 weeks
+  (weeks counted from the recorded rung trajectory);
+* ICB agreement (``forout`` 1-2) = a settlement within the horizon; mediated / unmediated /
+  by style = the variants with and without a mediator;
+* MID ``hostlev``: threat = peak <= 1, display = peak 2, use of force = peak 3, war = peak
+  >= 4; negotiated settlement = a settlement (population ``mid``);
+* TIES: stage = the last sanction tranche in force (tranche 1 of the generic family is the
+  threat of sanctions, 2+ imposed); target acquiescence = no settlement and the challenger
+  ends below its starting rung and at tension or peace (a negotiated settlement is a
+  separate TIES outcome, codes 5 and 10).
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Callable
+from concurrent.futures import Executor, ProcessPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from crisislab.api import simulate_full
+from crisislab.model.outcomes import trajectory_outcomes
+from crisislab.model.params import compile_scenario
+from crisislab.validation.family import STYLES, VARIANTS, Crisis, Family, MixDoctrine, draw_crises
+
+POPULATIONS: tuple[str, ...] = ("icb", "mid")
+
+#: Per-run indicators (booleans) every batch is reduced to.
+INDICATORS: tuple[str, ...] = (
+    "peak_le1", "peak_le2", "peak_eq2", "peak_eq3", "peak_ge4",
+    "war_short", "war_long", "settled",
+    "threat_stage", "imposed", "acq_threat", "acq_imposed",
+)
+
+#: Simulated facts: population, variant weighting ("natural" = the family's mediation
+#: rate and style mix; "mediated" = the styles only; a style or "none" = that variant),
+#: numerator indicator and denominator indicator (None = every run).
+SIM_FACTS: dict[str, tuple[str, str, str, str | None]] = {
+    "icb.viol.none": ("icb", "natural", "peak_le2", None),
+    "icb.viol.minor": ("icb", "natural", "peak_eq3", None),
+    "icb.viol.serious": ("icb", "natural", "war_short", None),
+    "icb.viol.war": ("icb", "natural", "war_long", None),
+    "icb.agreement.mediated": ("icb", "mediated", "settled", None),
+    "icb.agreement.unmediated": ("icb", "none", "settled", None),
+    "icb.agreement.facilitation": ("icb", "facilitation", "settled", None),
+    "icb.agreement.formulation": ("icb", "formulation", "settled", None),
+    "icb.agreement.manipulation": ("icb", "manipulation", "settled", None),
+    "ties.acquiescence.threat": ("icb", "natural", "acq_threat", "threat_stage"),
+    "ties.acquiescence.imposed": ("icb", "natural", "acq_imposed", "imposed"),
+    "mid.hostlev.threat": ("mid", "natural", "peak_le1", None),
+    "mid.hostlev.display": ("mid", "natural", "peak_eq2", None),
+    "mid.hostlev.force": ("mid", "natural", "peak_eq3", None),
+    "mid.hostlev.war": ("mid", "natural", "peak_ge4", None),
+    "mid.settle.negotiated": ("mid", "natural", "settled", None),
+}
+
+_GSDB = ("the engine never lifts sanctions: the tranche in force only ever rises (coalition_response "
+         "and the doctrines' floors) and a settlement leaves it in place, so there is no duration of "
+         "sanctions to compare; it would need a lifting rule in the engine and a horizon of years")
+#: Facts without a simulated counterpart, with the reason.
+NOT_SIMULATED: dict[str, str] = {
+    "icb.mediation.rate": "an input of the family (family.mediation.rate), not an output of the model",
+    "gsdb.duration.median": _GSDB,
+    "gsdb.duration.q1": _GSDB,
+    "gsdb.duration.q3": _GSDB,
+    "gsdb.duration.median_closed": _GSDB,
+    "gsdb.duration.same_year": _GSDB,
+}
+
+WAR_WEEKS = 4  # serious clashes: rung >= 4 in at most this many weeks; war: more
+
+
+def indicators(outcomes: pd.DataFrame, traj: pd.DataFrame, initial_rung: int) -> dict[str, np.ndarray]:
+    """Boolean indicators per run (see the module docstring for the mapping)."""
+    peak = outcomes["peak_escalation"].to_numpy()
+    settled = outcomes["p_settlement"].to_numpy() > 0.5
+    final_rung = outcomes["final_rung"].to_numpy()
+    tranche = outcomes["final_tranche"].to_numpy()
+    weeks = traj["weeks_at_war"].to_numpy()
+    threat = tranche <= 1
+    acq = ~settled & (final_rung < initial_rung) & (final_rung <= 1)
+    return {
+        "peak_le1": peak <= 1, "peak_le2": peak <= 2, "peak_eq2": peak == 2, "peak_eq3": peak == 3,
+        "peak_ge4": peak >= 4,
+        "war_short": (peak >= 4) & (weeks <= WAR_WEEKS), "war_long": weeks > WAR_WEEKS,
+        "settled": settled, "threat_stage": threat, "imposed": ~threat,
+        "acq_threat": acq & threat, "acq_imposed": acq & ~threat,
+    }
+
+
+@dataclass
+class CrisisCounts:
+    """Indicator counts of one crisis: ``counts[pop]`` is ``[variants, doctrines, indicators + 1]``
+    (the last column is the number of runs)."""
+
+    index: int
+    counts: dict[str, np.ndarray]
+
+
+def simulate_crisis(crisis: Crisis, doctrines: dict[str, float], runs: int, seed: int,
+                    overrides: dict[str, Any] | None = None, mid: dict[str, Any] | None = None,
+                    populations: tuple[str, ...] = POPULATIONS) -> CrisisCounts:
+    """Simulate one crisis under every mediation variant and population; count indicators."""
+    out: dict[str, np.ndarray] = {}
+    names = list(doctrines)
+    for pop in populations:
+        extra = dict(overrides or {})
+        if pop == "mid":
+            extra.update(mid or {})
+        arr = np.zeros((len(VARIANTS), len(names), len(INDICATORS) + 1))
+        for v, style in enumerate(VARIANTS):
+            sc = crisis.variant(style, extra)
+            doc = MixDoctrine(doctrines, mediated=style is not None)
+            res = simulate_full(sc, doc, runs, seed, run_offset=crisis.index * runs, record=True,
+                                params=compile_scenario(sc))
+            ind = indicators(res.outcomes, trajectory_outcomes(res.trajectories), sc.adversary.initial_rung)
+            block = doc.block
+            for d in range(len(names)):
+                sel = block == d
+                arr[v, d, :-1] = [ind[k][sel].sum() for k in INDICATORS]
+                arr[v, d, -1] = sel.sum()
+        out[pop] = arr
+    return CrisisCounts(crisis.index, out)
+
+
+def _task(args: tuple[Any, ...]) -> CrisisCounts:
+    return simulate_crisis(*args)
+
+
+@dataclass
+class SimulationSet:
+    """Counts for every crisis: ``counts[pop]`` is ``[crises, variants, doctrines, indicators + 1]``."""
+
+    doctrines: list[str]
+    variant_weights: dict[str | None, float]
+    style_weights: dict[str, float]
+    counts: dict[str, np.ndarray]
+    runs_per_crisis: int
+    seed: int
+
+    @property
+    def crises(self) -> int:
+        return int(next(iter(self.counts.values())).shape[0])
+
+
+def run_family(family: Family, *, crises: int | None = None, runs: int | None = None, seed: int | None = None,
+               overrides: dict[str, Any] | None = None, populations: tuple[str, ...] = POPULATIONS,
+               jobs: int = 1, progress: Callable[[int], None] | None = None,
+               executor: Executor | None = None) -> SimulationSet:
+    """Draw ``crises`` crises (seeded) and simulate them; ``overrides`` apply to every crisis
+    after sampling (mechanism strengths); base-value overrides belong in the family itself."""
+    n = crises or family.crises
+    r = runs or family.runs_per_crisis
+    s = family.seed if seed is None else seed
+    run_seed = zlib.crc32(f"runs:{s}".encode())
+    cs = draw_crises(n, s, family)
+    tasks = [(c, family.doctrines, r, run_seed, overrides, family.mid, populations) for c in cs]
+    results: list[CrisisCounts] = []
+    if executor is not None or (jobs > 1 and len(tasks) > 1):
+        pool = executor or ProcessPoolExecutor(max_workers=jobs)
+        try:
+            for res in pool.map(_task, tasks):
+                results.append(res)
+                if progress:
+                    progress(1)
+        finally:
+            if executor is None:
+                pool.shutdown()
+    else:
+        for t in tasks:
+            results.append(_task(t))
+            if progress:
+                progress(1)
+    results.sort(key=lambda x: x.index)
+    counts = {p: np.stack([x.counts[p] for x in results]) for p in populations}
+    return SimulationSet(list(family.doctrines), family.mediation.variant_weights(),
+                         family.mediation.style_weights, counts, r, s)
+
+
+def variant_weight_vector(sim: SimulationSet, which: str) -> np.ndarray:
+    if which == "natural":
+        return np.array([sim.variant_weights[v] for v in VARIANTS])
+    if which == "mediated":
+        return np.array([0.0, *(sim.style_weights[s] for s in STYLES)])
+    target = None if which == "none" else which
+    return np.array([1.0 if v == target else 0.0 for v in VARIANTS])
+
+
+@dataclass(frozen=True)
+class SimValue:
+    fact_id: str
+    value: float
+    ci_low: float
+    ci_high: float
+    runs: float  # weighted runs in the denominator
+
+
+def _num_den(sim: SimulationSet, fid: str, doctrine: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+    pop, which, num, den = SIM_FACTS[fid]
+    c = sim.counts[pop]
+    if doctrine is not None:
+        j = sim.doctrines.index(doctrine)
+        c = c[:, :, j:j + 1, :]
+    w = variant_weight_vector(sim, which)
+    per = np.einsum("cvdk,v->ck", c, w)  # [crises, indicators + 1]
+    ni = INDICATORS.index(num)
+    di = len(INDICATORS) if den is None else INDICATORS.index(den)
+    return per[:, ni], per[:, di]
+
+
+def simulated_values(sim: SimulationSet, *, reps: int = 1000, seed: int = 20240601,
+                     doctrine: str | None = None, level: float = 0.95) -> dict[str, SimValue]:
+    """Every simulated fact with a percentile interval from resampling crises."""
+    rng = np.random.default_rng([seed, 7])
+    n = sim.crises
+    boot = rng.multinomial(n, np.full(n, 1.0 / n), size=reps).astype(float) if reps > 0 else np.zeros((0, n))
+    out: dict[str, SimValue] = {}
+    alpha = (1.0 - level) / 2
+    for fid in SIM_FACTS:
+        if SIM_FACTS[fid][0] not in sim.counts:
+            continue
+        num, den = _num_den(sim, fid, doctrine)
+        total = den.sum()
+        value = float(num.sum() / total) if total > 0 else float("nan")
+        with np.errstate(invalid="ignore", divide="ignore"):
+            b = (boot @ num) / (boot @ den)
+        b = b[np.isfinite(b)]
+        lo, hi = (np.quantile(b, [alpha, 1 - alpha]) if b.size else (np.nan, np.nan))
+        out[fid] = SimValue(fid, value, float(lo), float(hi), float(total))
+    return out
