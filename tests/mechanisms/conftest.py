@@ -137,4 +137,16 @@ def diff_ci(x: np.ndarray) -> tuple[float, float, float]:
     return mean_ci(np.asarray(x, dtype=float))
 
 
-__all__ = ["Levers", "arm", "assert_negative", "assert_positive", "ci_text", "diff_ci", "levers", "np", "off", "paired_diff", "probe", "scenario"]
+def assert_monotone(arms: list[pd.DataFrame], metric: str, sign: int, what: str, levels: Any = None) -> list[tuple[float, float, float]]:
+    """Each step from one level's arm to the next moves ``metric`` in direction ``sign``
+    (+1 up, -1 down), with the paired 95 % CI excluding zero. Returns the paired steps."""
+    steps = []
+    for i in range(len(arms) - 1):
+        d = paired_diff(arms[i], arms[i + 1], metric)
+        label = f"{what}: {metric} from level {levels[i]} to {levels[i + 1]}" if levels is not None else f"{what}: {metric} step {i}"
+        (assert_positive if sign > 0 else assert_negative)(d, label)
+        steps.append(d)
+    return steps
+
+
+__all__ = ["Levers", "arm", "assert_monotone", "assert_negative", "assert_positive", "ci_text", "diff_ci", "levers", "np", "off", "paired_diff", "probe", "scenario"]
