@@ -257,7 +257,7 @@ class EventReader:
             except OSError as exc:
                 raise InputError(str(self.skip_bad), [Problem("(path)", f"an unwritable file ({exc.strerror})", "a file the bad lines can be written to")]) from None
         record = {"file": str(self.path), "line": line, "found": found, "expected": expected, "raw": raw}
-        self._bad_fh.write(json.dumps(record, ensure_ascii=False) + "\n")
+        self._bad_fh.write(json.dumps(record) + "\n")
         self.stats.skipped += 1
         if len(self.stats.problems) < 20:
             self.stats.problems.append(problem)
