@@ -39,6 +39,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "crisislab.games.cli",
     "crisislab.policy.cli",
     "crisislab.report.cli",
+    "crisislab.server.cli",
 )
 
 

@@ -1,0 +1,110 @@
+"""``crisislab serve``: run the web app; ``crisislab serve token ...``: member tokens."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from crisislab.errors import InputError, Problem
+from crisislab.output import Format, emit, err_console
+
+DEFAULT_DATA = "crisislab-data"
+
+DataOpt = Annotated[Path | None, typer.Option("--data", help="data folder (default: $CRISISLAB_SERVER_DATA or ./crisislab-data)")]
+FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="table, json or csv")]
+
+
+def data_dir(data: Path | None) -> Path:
+    root = data or Path(os.environ.get("CRISISLAB_SERVER_DATA", DEFAULT_DATA))
+    if root.exists() and not root.is_dir():
+        raise InputError(str(root), [Problem("--data", "a file", "a folder for the web app's data")])
+    return root
+
+
+serve_app = typer.Typer(help="Run the web app, and manage the tokens members vote with.", invoke_without_command=True,
+                        add_completion=False)
+token_app = typer.Typer(help="Member tokens for frontline veto votes (stored as salted hashes).", no_args_is_help=True)
+serve_app.add_typer(token_app, name="token")
+
+
+@serve_app.callback()
+def serve(
+    ctx: typer.Context,
+    host: Annotated[str, typer.Option("--host", help="address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", "-p", min=1, max=65535, help="port to listen on")] = 8000,
+    data: DataOpt = None,
+    workers: Annotated[int, typer.Option("--workers", min=1, max=64, help="jobs that run at once")] = 1,
+    queue: Annotated[int, typer.Option("--queue", min=0, max=1000, help="jobs that may wait; more are refused as busy")] = 4,
+    max_body: Annotated[int, typer.Option("--max-body", min=1024, help="largest request body in bytes")] = 1_000_000,
+    max_runs: Annotated[int, typer.Option("--max-runs", min=1, help="most runs per doctrine in one comparison")] = 20_000,
+    policy: Annotated[list[str] | None, typer.Option("--policy", help="policies offered in the console (default: every shipped policy); repeat")] = None,
+) -> None:
+    """Run the web app (scenario editor, comparisons, results, traces, games, policy console)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    import uvicorn
+
+    from crisislab.policy.load import shipped
+    from crisislab.server.app import ServerConfig, create_app
+
+    for p in policy or []:
+        if p not in shipped():
+            raise InputError("--policy", [Problem("(value)", repr(p), f"a shipped policy: {', '.join(shipped())}")])
+    root = data_dir(data)
+    config = ServerConfig(root, workers=workers, queue=queue, max_body=max_body, max_runs=max_runs, policies=list(policy or []))
+    app = create_app(config)
+    err_console.print(f"crisislab web app on http://{host}:{port}/ (data in {root.resolve()}); Ctrl+C stops it", highlight=False)
+    uvicorn.run(app, host=host, port=port, log_level="warning")
+
+
+@token_app.command("create")
+def token_create(
+    member: Annotated[str, typer.Argument(help="the member that will vote with it, e.g. Finland")],
+    data: DataOpt = None,
+    policy: Annotated[str, typer.Option("--policy", help="policy whose veto holders the member must be among")] = "conditionality",
+    note: Annotated[str, typer.Option("--note", help="a note kept with the token (who holds it)")] = "",
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """Make a token for MEMBER. It is printed once; only its salted hash is stored."""
+    from crisislab.policy.load import compile_loaded, load_policy
+    from crisislab.server.security import TokenStore
+
+    cp = compile_loaded(load_policy(policy))
+    names = {n.casefold(): n for n in cp.holder_names}
+    if member.casefold() not in names:
+        raise InputError("MEMBER", [Problem("(value)", repr(member), f"a holder of the no-surprises veto in {policy}: {', '.join(cp.holder_names) or 'none'}")])
+    store = TokenStore(data_dir(data) / "tokens.json")
+    token, tid = store.create(names[member.casefold()], note)
+    row = {"member": names[member.casefold()], "token_id": tid, "token": token}
+    emit(fmt, [row], json_data=row, title="new token (shown once: give it to the member, it cannot be recovered)")
+
+
+@token_app.command("list")
+def token_list(data: DataOpt = None, fmt: FormatOpt = Format.table) -> None:
+    """List tokens (ids, members, dates; never the tokens themselves)."""
+    from crisislab.server.security import TokenStore
+
+    emit(fmt, TokenStore(data_dir(data) / "tokens.json").list(), title="tokens")
+
+
+@token_app.command("revoke")
+def token_revoke(
+    member: Annotated[str | None, typer.Argument(help="revoke every token of this member")] = None,
+    token_id: Annotated[str | None, typer.Option("--id", help="revoke only the token with this id")] = None,
+    data: DataOpt = None,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """Revoke the tokens of a member (or one token by id)."""
+    from crisislab.server.security import TokenStore
+
+    if member is None and token_id is None:
+        raise InputError("serve token revoke", [Problem("MEMBER / --id", "neither", "a member name or a token id")])
+    n = TokenStore(data_dir(data) / "tokens.json").revoke(member, token_id)
+    emit(fmt, [{"revoked": n}], json_data={"revoked": n})
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(serve_app, name="serve")
