@@ -63,6 +63,8 @@ def validate(
     jobs: int = typer.Option(1, "--jobs", help="Worker processes."),
     tolerances: Path = typer.Option(None, "--tolerances", help="A tolerance file other than the shipped v1."),
     facts_only: bool = typer.Option(False, "--facts-only", help="Historical facts only, no simulation."),
+    both: bool = typer.Option(False, "--both", help="Simulate with the defaults and with the calibrated values."),
+    plot: Path = typer.Option(None, "--plot", help="Also write a chart (.svg, .png or .pdf) of history against simulation."),
 ) -> None:
     """Each fact: historical value with CI, simulated value with CI, tolerance, pass/fail."""
     if ctx.invoked_subcommand is not None:
@@ -83,18 +85,36 @@ def validate(
     if facts_only:
         _emit_facts_only(form, facts, tol, folder, reps, seed)
         return
-    report = validation_report(facts, tol, calibrated=calibrated or calibration is not None, calibration=calibration,
-                               crises=crises, runs=runs, family_seed=family_seed, jobs=jobs, reps=reps, seed=seed)
-    report["data"] = str(folder)
-    rows = report["facts"]
+    if plot is not None and plot.suffix.lower() not in (".svg", ".png", ".pdf"):
+        raise InputError(str(plot), [Problem("--plot", repr(plot.suffix), "a file name ending in .svg, .png or .pdf")])
+    modes = [False, True] if both else [calibrated or calibration is not None]
+    reports = {("calibrated" if m else "defaults"): validation_report(
+        facts, tol, calibrated=m, calibration=calibration, crises=crises, runs=runs, family_seed=family_seed,
+        jobs=jobs, reps=reps, seed=seed) for m in modes}
+    for rep in reports.values():
+        rep["data"] = str(folder)
+    if plot is not None:
+        from crisislab.validation.plot import plot_reports
+
+        plot_reports(reports, plot)
     if form is Format.json:
-        emit(form, rows, json_data=report)
+        emit(form, [], json_data=reports if both else next(iter(reports.values())))
         return
-    cols = ("fact", "role", "historical", "hist_ci_low", "hist_ci_high", "n", "simulated", "sim_ci_low",
-            "sim_ci_high", "tolerance", "result")
     if form is Format.csv:
-        emit(form, [{**{k: r[k] for k in cols}, "note": r["note"]} for r in rows])
+        emit(form, [{**{k: r[k] for k in COLUMNS}, "parameters": rep["parameters"], "note": r["note"]}
+                    for rep in reports.values() for r in rep["facts"]])
         return
+    for rep in reports.values():
+        _emit_report(form, rep, tol)
+
+
+COLUMNS = ("fact", "role", "historical", "hist_ci_low", "hist_ci_high", "n", "simulated", "sim_ci_low",
+           "sim_ci_high", "tolerance", "result")
+
+
+def _emit_report(form: Format, report: dict[str, Any], tol: Any) -> None:
+    rows = report["facts"]
+    cols = COLUMNS
     fam = report["family"]
     emit(form, [{k: r[k] for k in cols} for r in rows],
          title=(f"History vs simulation: {fam['crises']} crises x {fam['runs_per_crisis']} runs x 4 mediation variants "
