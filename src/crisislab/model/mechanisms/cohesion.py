@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from crisislab.model import kernels
 from crisislab.model.mechanisms._base import clip01, mechanism
 from crisislab.model.params import Params
 from crisislab.model.rng import Slot, Streams
@@ -17,12 +18,14 @@ from crisislab.model.state import Actions, State
 
 @mechanism("M12")
 def conditionality_framework(s: State, p: Params, a: Actions, rng: Streams) -> State:
-    """Gate this week's contacts: (a) earned-only talks, (c) frontline veto.
+    """Gate this week's contacts: (a) earned-only talks, (c) the no-surprises rule.
 
-    Sets the per-week flags ``contact`` (coordinated contact happens), ``earned`` (it is a
-    reward for verified change) and ``unilateral`` (members' own contacts that happen).
-    (b), the automatic triggers, acts in :func:`crisislab.model.core.coalition_response`.
-    With M12 switched off the framework's gates are ignored.
+    (a) blocks coordinated contact that is not a reward for verified change. (c) routes
+    outreach through the frontline veto holders: members' own channels are blocked and
+    coordinated contact no longer bypasses the frontline (see M07). Sets the per-week
+    flags ``contact``, ``earned`` and ``unilateral``. (b), the automatic triggers, acts in
+    :func:`crisislab.model.core.coalition_response`. With M12 switched off the
+    framework's gates are ignored.
     """
     on = p.on["conditionality_framework"]
     verify = p.k["conditionality_framework"]["verify_weeks"]
@@ -30,9 +33,7 @@ def conditionality_framework(s: State, p: Params, a: Actions, rng: Streams) -> S
     wants = np.asarray(a.talks, dtype=bool) & ~s.settled
     req = np.asarray(a.require_earned, dtype=bool) & on
     veto = np.asarray(a.veto, dtype=bool) & on
-    high = np.asarray(a.high_level, dtype=bool)
     contact = wants & (earned_now | ~req)
-    contact &= ~(veto & high & ~earned_now)  # veto holders block unearned audiences
     s.contact = contact
     s.earned = contact & earned_now
     s.unilateral = np.asarray(a.unilateral, dtype=bool) & ~veto[:, None] & ~s.settled[:, None]
@@ -46,12 +47,16 @@ def _unearned_audience(s: State, a: Actions) -> np.ndarray:
 
 def _premature(s: State, p: Params, a: Actions) -> np.ndarray:
     """Premature contacts this week: an unearned high-level audience counts 1, unearned
-    working-level coordinated talks 1/4, and members' own channels by political weight
-    (a member of average weight in a coalition of four counts 1; capped at 2)."""
+    working-level coordinated talks 1/4 of their sporadic share (M18), and members' own
+    channels by political weight (a member of average weight in a coalition of four
+    counts 1; capped at 2)."""
     unearned = s.contact & ~s.earned
     high = np.asarray(a.high_level, dtype=bool)
     own = np.minimum((s.unilateral * p.weight[None, :]).sum(axis=1) * 4.0, 2.0)
-    return unearned * np.where(high, 1.0, 0.25) + own
+    # M18: regular, coordinated working-level talks are part of the common line; only their
+    # sporadic share counts as premature
+    working = 0.25 * (1.0 - s.regularity) if p.on["dialogue_consistency"] else 0.25
+    return unearned * np.where(high, 1.0, working) + own
 
 
 @mechanism("M01")
@@ -118,13 +123,17 @@ def frontline_trust(s: State, p: Params, a: Actions, rng: Streams) -> State:
     by_member = (s.unilateral & ~p.frontline[None, :]).any(axis=1)
     bypass = by_coalition | by_member
     s.bypasses = s.bypasses + bypass
-    fl = p.frontline[None, :]
-    trust = s.frontline_trust - st * k["bypass"] * bypass[:, None] * fl
-    trust = trust + k["recovery"] * (1.0 - trust) * fl
-    s.frontline_trust = clip01(np.where(fl, trust, 1.0))
-    if p.frontline.any():
-        s.intel_quality = s.frontline_trust[:, p.frontline].mean(axis=1)
-    s.support = clip01(s.support - st * k["hedge"] * (1.0 - s.frontline_trust) * fl)
+    # per run and member (compiled):
+    #   trust = clip01(where(frontline, trust - st*bypass_k*bypass + recovery*(1 - trust), 1))
+    #   support = clip01(support - st*hedge*(1 - trust) * frontline)
+    fl_idx = np.nonzero(p.frontline)[0]
+    trust, support, intel = kernels.frontline_update(
+        s.frontline_trust, s.support, bypass, p.frontline, fl_idx, st * k["bypass"], k["recovery"], st * k["hedge"]
+    )
+    s.frontline_trust = trust
+    if fl_idx.size:
+        s.intel_quality = intel  # mean trust of the frontline members
+    s.support = support
     return s
 
 
@@ -174,10 +183,11 @@ def signaling_noise(s: State, p: Params, a: Actions, rng: Streams) -> State:
     st = p.s("signaling_noise")
     discipline = np.asarray(a.messaging, dtype=float) * (p.on["messaging_discipline"])
     scale = k["noise"] * (1.0 - 0.8 * discipline)
-    statements = s.stance + np.broadcast_to(scale, s.rung.shape)[:, None] * rng.normal(s.week, Slot.STATEMENT, p.n_members)
-    sd = np.sqrt(((statements - (statements @ p.weight)[:, None]) ** 2) @ p.weight)
+    noise = rng.normal(s.week, Slot.STATEMENT, p.n_members)  # statements: stance + scale * noise
+    # weighted spread of the statements: sqrt(sum_j w_j (x_j - sum_k w_k x_k)^2)
+    sd = kernels.statement_spread(s.stance, np.ascontiguousarray(np.broadcast_to(scale, s.rung.shape), dtype=float), noise, p.weight)
     s.statement_sd = sd
-    commitment = s.support @ p.weight
+    commitment = kernels.rowdot(s.support, p.weight)
     s.perceived_resolve = clip01(commitment - st * k["k"] * sd - s.resolve_discount - _broad_penalty(s, p))
     return s
 
@@ -208,7 +218,7 @@ def selective_engagement(s: State, p: Params, a: Actions, rng: Streams) -> State
     if st > 0 and rows.size:
         s.stance[rows, dove[rows]] = np.clip(s.stance[rows, dove[rows]] - st * k["courting"], 0.0, 1.0)
         s.support[rows, dove[rows]] = np.clip(s.support[rows, dove[rows]] - st * k["courting"], 0.0, 1.0)
-    s.polarisation = np.sqrt(((s.stance - (s.stance @ p.weight)[:, None]) ** 2) @ p.weight)
+    s.polarisation = kernels.weighted_sd(s.stance, p.weight)
     return s
 
 
