@@ -23,7 +23,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import random
 import sqlite3
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -84,6 +86,7 @@ class Ledger:
 
     def __init__(self, path: str | Path, *, create: bool = True, timeout: float = 120.0) -> None:
         self.path = Path(path)
+        self.timeout = timeout
         if not create and not self.path.exists():
             raise InputError(str(path), [Problem("(path)", "no such file", "a ledger written by `crisislab policy replay`")], summary="cannot be found")
         if self.path.is_dir():
@@ -131,7 +134,7 @@ class Ledger:
         if not texts:
             return []
         conn = self.conn
-        conn.execute("BEGIN IMMEDIATE")
+        self._begin()
         try:
             row = conn.execute("SELECT seq, hash FROM entries ORDER BY seq DESC LIMIT 1").fetchone()
             seq, prev = (row[0], row[1]) if row else (0, GENESIS)
@@ -153,6 +156,28 @@ class Ledger:
             conn.execute("ROLLBACK")
             raise
         return out
+
+    def _begin(self) -> None:
+        """``BEGIN IMMEDIATE``, retrying quickly while another writer holds the lock.
+
+        SQLite's own busy handler backs off to 100 ms sleeps; short random sleeps hand the
+        lock over much faster when several writers take turns.
+        """
+        deadline = time.monotonic() + self.timeout
+        self.conn.execute("PRAGMA busy_timeout = 0")
+        try:
+            while True:
+                try:
+                    self.conn.execute("BEGIN IMMEDIATE")
+                    return
+                except sqlite3.OperationalError as exc:
+                    if "locked" not in str(exc) and "busy" not in str(exc):
+                        raise
+                    if time.monotonic() > deadline:
+                        raise
+                    time.sleep(random.uniform(0.0005, 0.003))
+        finally:
+            self.conn.execute(f"PRAGMA busy_timeout = {int(self.timeout * 1000)}")
 
     # -- reading -------------------------------------------------------------------------
 
