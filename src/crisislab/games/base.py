@@ -57,29 +57,6 @@ class Solution:
             "notes": self.notes,
         }
 
-    def rows(self) -> list[dict[str, Any]]:
-        """One table row per equilibrium, nested fields flattened with dots."""
-        return [_flatten(eq) for eq in self.equilibria]
-
-
-def _flatten(d: dict[str, Any], prefix: str = "") -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for k, v in d.items():
-        key = f"{prefix}{k}"
-        if isinstance(v, dict):
-            out.update(_flatten(v, key + "."))
-        elif isinstance(v, (list, tuple)):
-            out[key] = ", ".join(_short(x) for x in v)
-        else:
-            out[key] = v
-    return out
-
-
-def _short(x: Any) -> str:
-    if isinstance(x, float):
-        return f"{x:.4g}"
-    return str(x)
-
 
 Metrics = Callable[[Any, str, np.ndarray], dict[str, np.ndarray]]
 
