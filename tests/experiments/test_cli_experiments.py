@@ -59,8 +59,8 @@ def test_sensitivity_needs_a_sensitivity_sampler(tmp_path: Path, capsys: pytest.
 
 
 def test_discover_prints_the_box_in_words(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    f = _file(tmp_path, sampler={"method": "lhs", "n": 300}, runs=20, chunk_points=50,
-              uncertainties=[{"name": "prior_sincere", "range": [0.0, 0.6]}, {"name": "paranoia", "range": [0.2, 0.9]}])
+    f = _file(tmp_path, sampler={"method": "lhs", "n": 250}, runs=20, chunk_points=50,
+              levers={"doctrines": ["test_by_offer"]}, uncertainties=[{"name": "prior_sincere", "range": [0.0, 0.6]}, {"name": "paranoia", "range": [0.2, 0.9]}])
     code = main(["discover", str(f), "-r", str(tmp_path / "res"), "--fails-when", "p_war > 0.3", "-d", "test_by_offer"])
     out = capsys.readouterr().out
     assert code == 0, out

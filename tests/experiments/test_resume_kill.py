@@ -25,7 +25,7 @@ def _cmd(exp: Path, res: Path) -> list[str]:
 
 
 def test_killed_sweep_resumes_with_each_chunk_once(tmp_path: Path) -> None:
-    data = toy(model={"name": "toy", "delay_s": 0.03}, sampler={"method": "lhs", "n": 60}, chunk_points=1)
+    data = toy(model={"name": "toy", "delay_s": 0.03}, sampler={"method": "lhs", "n": 40}, chunk_points=1)
     exp = tmp_path / "exp.yaml"
     exp.write_text(yaml.safe_dump(data), encoding="utf-8")
     loaded = load_experiment(exp)
@@ -47,19 +47,19 @@ def test_killed_sweep_resumes_with_each_chunk_once(tmp_path: Path) -> None:
         proc.wait(timeout=30)
     assert proc.returncode == -signal.SIGKILL
     written = len(store.chunk_files(eid))
-    assert 5 <= written < 60, written
+    assert 5 <= written < 40, written
     assert store.read_manifest(eid)["status"] == "running"
 
     rerun = subprocess.run(_cmd(exp, res), capture_output=True, text=True, env=env, timeout=300)
     assert rerun.returncode == 0, rerun.stderr
     assert f"resuming: {written}" in rerun.stderr or "resuming:" in rerun.stderr
     files = store.chunk_files(eid)
-    assert sorted(files) == list(range(60))
+    assert sorted(files) == list(range(40))
     assert not list(store.exp_dir(eid).rglob("*.tmp"))
     resumed = store.read_outcomes(eid)
     assert not resumed.duplicated(["point", "policy", "run"]).any()
     per_chunk = resumed.groupby("chunk")["point"].nunique()
-    assert (per_chunk == 1).all() and len(per_chunk) == 60
+    assert (per_chunk == 1).all() and len(per_chunk) == 40
 
     clean = ResultStore(tmp_path / "clean")  # the same experiment, uninterrupted (in-process)
     run_experiment(load_experiment(exp), clean, model=toy_simulate)
