@@ -69,8 +69,8 @@ class Results:
 
     @property
     def metrics(self) -> list[str]:
-        first = next(iter(self.outcomes.values()))
-        return [m for m in METRICS if m in first.columns and first[m].notna().any()]
+        frames = list(self.outcomes.values())
+        return [m for m in METRICS if all(m in f.columns for f in frames) and any(f[m].notna().any() for f in frames)]
 
     def comparison(self, baseline: str | None = None) -> Comparison:
         """Means, CIs and paired differences (against ``baseline`` or the first label)."""

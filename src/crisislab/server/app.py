@@ -509,6 +509,9 @@ def create_app(config: ServerConfig) -> FastAPI:
         if any(getattr(m, "lt", None) is not None for m in spec.params.model_fields[key].metadata):
             values = values[:-1]
         fig = sweep_figure(spec, params, key, values, spec.metrics(params, key, values))
+        current = float(getattr(params, key))
+        if values[0] <= current <= values[-1]:
+            fig.add_vline(x=current, line={"color": "#c00", "dash": "dot"}, row="all", col="all")  # type: ignore[arg-type]
         fig.update_layout(height=max(380, int(fig.layout.height or 400) // 2 + 120))
         return Response(fig.to_json(), media_type="application/json")
 

@@ -173,8 +173,11 @@ async function initTraceView() {
       { x: weeks, y: traj.permanence, name: "sanction permanence", yaxis: "y2", mode: "lines" },
     ];
     const layout = {
-      height: 320, margin: { t: 30, l: 50, r: 50, b: 40 }, template: "plotly_white",
-      xaxis: { title: "week" }, yaxis: { title: "rung", range: [-0.3, 7.3] }, yaxis2: { overlaying: "y", side: "right", range: [0, 1.05] },
+      height: 340, margin: { t: 30, l: 120, r: 60, b: 40 }, template: "plotly_white",
+      xaxis: { title: { text: "week" } },
+      yaxis: { title: { text: "escalation rung" }, range: [-0.3, 7.3], tickvals: [0, 1, 2, 3, 4, 5, 6, 7],
+               ticktext: ["peace", "tension", "mobilisation", "limited cyber", "conv. war", "deep strikes", "nuclear signalling", "nuclear use"] },
+      yaxis2: { title: { text: "share (0..1)" }, overlaying: "y", side: "right", range: [0, 1.05], dtick: 0.2, tickformat: ".1f", showgrid: false },
       shapes: [{ type: "line", x0: week, x1: week, y0: 0, y1: 1, yref: "paper", line: { color: "#c00", dash: "dot" } }],
       legend: { orientation: "h", y: -0.25 },
     };
@@ -202,7 +205,7 @@ async function initTraceView() {
     const s = await api("GET", `/api/traces/${rid}/variable/${encodeURIComponent(v)}`);
     if (!s.ok) return;
     const data = Object.entries(s.data.series).map(([name, ys]) => ({ x: weeks, y: ys, name, mode: "lines+markers", connectgaps: true }));
-    plot("fig-variable", { data, layout: { height: 300, margin: { t: 20, l: 50, r: 20, b: 40 }, xaxis: { title: "week" }, yaxis: { title: v }, template: "plotly_white" } });
+    plot("fig-variable", { data, layout: { height: 300, margin: { t: 20, l: 50, r: 20, b: 40 }, xaxis: { title: { text: "week" } }, yaxis: { title: { text: v } }, template: "plotly_white" } });
   }
   slider.addEventListener("input", () => show(Number(slider.value)));
   $("#prev-week").addEventListener("click", () => show(Number(slider.value) - 1));
