@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from crisislab.model import core
+from crisislab.model import core, kernels
 from crisislab.model.mechanisms import catastrophe as cat
 from crisislab.model.mechanisms import cohesion as coh
 from crisislab.model.mechanisms import negotiation as neg
@@ -180,7 +180,7 @@ def observe(s: State, p: Params) -> Observation:
         member_cost=s.member_cost,
         stance=s.stance,
         frontline_trust=s.frontline_trust,
-        cohesion=s.support @ p.weight,
+        cohesion=kernels.rowdot(s.support, p.weight),
         enlarged=s.enlarged,
         frontline=p.frontline,
         type_names=p.type_names,
@@ -294,7 +294,7 @@ def run_batch(
                 s = fn(s, p, acts, rng)
         if record:
             traj["rung"].append(s.rung.copy())
-            traj["cohesion"].append(s.support @ p.weight)
+            traj["cohesion"].append(kernels.rowdot(s.support, p.weight))
             traj["final_frontline_trust"].append(_frontline_mean(s, p))
             traj["permanence"].append(s.permanence.copy())
             traj["talks_open"].append(s.talks_open.astype(float))

@@ -88,3 +88,156 @@ def normal_2d(key: np.ndarray, c1: np.uint64, c2: np.uint64, m: int) -> np.ndarr
             w = np.uint64(j + 1) * _MEMBER
             out[i, j] = _box_muller(_unit(z1 + w), _unit(z2 + w))
     return out
+
+
+# --- sums over members ------------------------------------------------------------------
+# Weighted sums over members are taken in member order, one run at a time, so a run's
+# result never depends on which other runs share its batch (BLAS matrix-vector products
+# block rows differently by batch size and may differ in the last bit).
+
+
+@njit(**_opts)
+def rowdot(x: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """``sum_j x[i, j] * w[j]`` for every run ``i``, summed in member order."""
+    n, m = x.shape
+    out = np.empty(n)
+    for i in range(n):
+        acc = 0.0
+        for j in range(m):
+            acc += x[i, j] * w[j]
+        out[i] = acc
+    return out
+
+
+@njit(inline="always", **_opts)
+def _row_spread(x: np.ndarray, i: int, w: np.ndarray) -> float:
+    m = x.shape[1]
+    mean = 0.0
+    for j in range(m):
+        mean += x[i, j] * w[j]
+    acc = 0.0
+    for j in range(m):
+        d = x[i, j] - mean
+        acc += (d * d) * w[j]
+    return math.sqrt(acc)
+
+
+@njit(**_opts)
+def weighted_sd(x: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """``sqrt(sum_j w[j] * (x[i, j] - sum_k w[k] x[i, k]) ** 2)``: weighted spread per run."""
+    n = x.shape[0]
+    out = np.empty(n)
+    for i in range(n):
+        out[i] = _row_spread(x, i, w)
+    return out
+
+
+@njit(inline="always", **_opts)
+def _clip01(x: float) -> float:
+    # NumPy's clip: max then min, NaN passes through
+    if x != x:
+        return x
+    y = x if x > 0.0 else 0.0
+    return y if y < 1.0 else 1.0
+
+
+@njit(inline="always", **_opts)
+def _sign(x: float) -> float:
+    if x > 0.0:
+        return 1.0
+    if x < 0.0:
+        return -1.0
+    if x == 0.0:
+        return 0.0
+    return x
+
+
+# --- member-level mechanism updates -----------------------------------------------------
+
+
+@njit(**_opts)
+def frontline_update(
+    trust: np.ndarray, support: np.ndarray, bypass: np.ndarray, fl: np.ndarray, fl_idx: np.ndarray,
+    c_bypass: float, recovery: float, c_hedge: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """M07 for every run and member; returns (trust, support, mean frontline trust)."""
+    n, m = trust.shape
+    new_t = np.empty((n, m))
+    new_s = np.empty((n, m))
+    intel = np.empty(n)
+    k = fl_idx.shape[0]
+    for i in range(n):
+        b = 1.0 if bypass[i] else 0.0
+        for j in range(m):
+            f = 1.0 if fl[j] else 0.0
+            t = trust[i, j] - (c_bypass * b) * f
+            t = t + (recovery * (1.0 - t)) * f
+            t = _clip01(t if fl[j] else 1.0)
+            new_t[i, j] = t
+            new_s[i, j] = _clip01(support[i, j] - (c_hedge * (1.0 - t)) * f)
+        if k > 0:
+            acc = 0.0
+            for q in range(k):
+                acc += new_t[i, fl_idx[q]]
+            intel[i] = acc / k
+    return new_t, new_s, intel
+
+
+@njit(**_opts)
+def contagion_update(
+    support: np.ndarray, intensity: np.ndarray, exposure: np.ndarray, rung: np.ndarray,
+    gdp_share: np.ndarray, c_decay: float, threat_recovery: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """M30: member costs, support after cost and threat, and the GDP-weighted cost per run."""
+    n, m = support.shape
+    cost = np.empty((n, m))
+    new_s = np.empty((n, m))
+    weekly = np.empty(n)
+    for i in range(n):
+        threat = threat_recovery * (rung[i] / 7.0)
+        acc = 0.0
+        for j in range(m):
+            c = intensity[i] * exposure[j]
+            cost[i, j] = c
+            acc += c * gdp_share[j]
+            s = support[i, j]
+            new_s[i, j] = _clip01((s - c_decay * c) + threat * (1.0 - s))
+        weekly[i] = acc
+    return cost, new_s, weekly
+
+
+@njit(**_opts)
+def dissent_update(stance: np.ndarray, w: np.ndarray, op: np.ndarray, c_dissent: float) -> tuple[np.ndarray, np.ndarray]:
+    """M29: operations push members away from the weighted centre; returns (stance, polarisation)."""
+    n, m = stance.shape
+    new = np.empty((n, m))
+    pol = np.empty(n)
+    for i in range(n):
+        centre = 0.0
+        for j in range(m):
+            centre += stance[i, j] * w[j]
+        o = c_dissent * (1.0 if op[i] else 0.0)
+        for j in range(m):
+            new[i, j] = _clip01(stance[i, j] + o * _sign(stance[i, j] - centre))
+        pol[i] = _row_spread(new, i, w)
+    return new, pol
+
+
+@njit(**_opts)
+def statement_spread(stance: np.ndarray, scale: np.ndarray, noise: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """M09: weighted spread of the statements ``stance + scale * noise`` per run."""
+    n, m = stance.shape
+    out = np.empty(n)
+    buf = np.empty(m)
+    for i in range(n):
+        mean = 0.0
+        for j in range(m):
+            x = stance[i, j] + scale[i] * noise[i, j]
+            buf[j] = x
+            mean += x * w[j]
+        acc = 0.0
+        for j in range(m):
+            d = buf[j] - mean
+            acc += (d * d) * w[j]
+        out[i] = math.sqrt(acc)
+    return out

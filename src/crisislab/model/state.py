@@ -87,7 +87,9 @@ class State:
 
     def cohesion(self, p: Params) -> np.ndarray:
         """Political-weight-weighted mean support: the coalition's cohesion, 0..1."""
-        return self.support @ p.weight
+        from crisislab.model.kernels import rowdot
+
+        return rowdot(self.support, p.weight)
 
 
 @dataclass

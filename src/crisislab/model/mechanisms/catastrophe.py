@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from crisislab.model import kernels
 from crisislab.model.mechanisms._base import clip01, mechanism
 from crisislab.model.params import CASUALTIES_PER_WEEK, Params
 from crisislab.model.rng import Slot, Streams
@@ -77,7 +78,7 @@ def global_audience(s: State, p: Params, a: Actions, rng: Streams) -> State:
     war = s.rung >= 4
     gain = 0.01 * war * (1.0 - s.defender_capability) * (1.0 - s.settled)
     s.adversary_gains = clip01(s.adversary_gains + gain)
-    cohesion = s.support @ p.weight
+    cohesion = kernels.rowdot(s.support, p.weight)
     s.emboldening = clip01(s.emboldening + st * (k["gain_weight"] * gain - k["cohesion_weight"] * (cohesion - 0.5)))
     s.third_party_alignment = clip01(s.third_party_alignment + st * (0.5 * k["gain_weight"] * gain - 0.5 * k["cohesion_weight"] * (cohesion - 0.5)))
     return s

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from crisislab.model import kernels
 from crisislab.model.mechanisms._base import clip01, mechanism
 from crisislab.model.params import Params
 from crisislab.model.rng import Slot, Streams
@@ -67,10 +68,9 @@ def cross_domain_stratagems(s: State, p: Params, a: Actions, rng: Streams) -> St
     op = rng.uniform(s.week, Slot.CYBER) < prob
     s.cyber_now = op
     s.cyber_ops = s.cyber_ops + op
-    centre = (s.stance @ p.weight)[:, None]
-    push = st * k["dissent"] * op[:, None] * np.sign(s.stance - centre)
-    s.stance = clip01(s.stance + push)
-    s.polarisation = np.sqrt(((s.stance - (s.stance @ p.weight)[:, None]) ** 2) @ p.weight)
+    # per run and member (compiled): stance = clip01(stance + st*dissent*op*sign(stance - centre))
+    # with centre the weighted mean stance; then polarisation, the weighted spread of stance
+    s.stance, s.polarisation = kernels.dissent_update(s.stance, p.weight, op, st * k["dissent"])
     return s
 
 
@@ -80,15 +80,18 @@ def economic_contagion(s: State, p: Params, a: Actions, rng: Streams) -> State:
     decays with that cost and recovers with the threat (the ladder rung)."""
     k = p.k["economic_contagion"]
     st = p.s("economic_contagion")
-    inten = p.tranche_intensity[s.tranche][:, None]
-    cost = inten * (p.trade_exposure[None, :] + 0.03 * p.energy_dependence[None, :])
+    inten = p.tranche_intensity[s.tranche]
+    exposure = p.trade_exposure + 0.03 * p.energy_dependence
+    # per run and member (compiled): cost = intensity * exposure;
+    # support = clip01(support - st*decay*cost + threat_recovery*(rung/7)*(1 - support))
+    cost, support, gdp_weighted = kernels.contagion_update(
+        s.support, inten, exposure, s.rung, p.gdp / p.gdp.sum(), st * k["decay"], k["threat_recovery"]
+    )
     s.member_cost = cost
     aid_cost = 0.002 * np.broadcast_to(np.asarray(a.aid, dtype=float), s.rung.shape)
-    weekly = (cost @ (p.gdp / p.gdp.sum())) + aid_cost
+    weekly = gdp_weighted + aid_cost
     s.coalition_cost = s.coalition_cost + weekly / 52.0
-    threat = (s.rung / 7.0)[:, None]
-    support = s.support - st * k["decay"] * cost + k["threat_recovery"] * threat * (1.0 - s.support)
-    s.support = clip01(support)
+    s.support = support
     s.adversary_damage = s.adversary_damage + p.tranche_damage[s.tranche] * s.isolation / 52.0
     return s
 

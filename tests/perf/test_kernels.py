@@ -1,0 +1,101 @@
+"""The compiled kernels compute exactly their NumPy formulas (bit for bit).
+
+Weighted sums over members are sequential in member order (``_seqdot`` below), which is
+what makes a run's result independent of the batch it is simulated in.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from crisislab.model import kernels
+from crisislab.model.rng import Slot, Streams
+
+
+def _seqdot(x: np.ndarray, w: np.ndarray) -> np.ndarray:
+    acc = np.zeros(x.shape[0])
+    for j in range(x.shape[1]):
+        acc = acc + x[:, j] * w[j]
+    return acc
+
+
+def _spread(x: np.ndarray, w: np.ndarray) -> np.ndarray:
+    return np.sqrt(_seqdot((x - _seqdot(x, w)[:, None]) ** 2, w))
+
+
+@pytest.fixture(params=[3, 29, 100])
+def data(request):
+    m = request.param
+    g = np.random.default_rng(m)
+    w = g.random(m)
+    return {
+        "x": g.random((257, m)),
+        "w": w / w.sum(),
+        "fl": g.random(m) < 0.3,
+        "flags": g.random(257) < 0.5,
+        "rung": g.integers(0, 8, 257),
+        "g": g,
+    }
+
+
+@pytest.mark.parametrize("seed", [0, 7, 2**64 - 1])
+@pytest.mark.parametrize("members", [None, 1, 29])
+def test_streams_kernels_match_numpy(seed, members):
+    s = Streams(seed, np.arange(500, 1500))
+    for step in (0, 1, 51, 700):
+        for slot in (Slot.CHOICE, Slot.STATEMENT, Slot.COURT):
+            np.testing.assert_array_equal(s.uniform(step, slot, members), s.uniform_numpy(step, slot, members))
+            np.testing.assert_array_equal(s.normal(step, slot, members), s.normal_numpy(step, slot, members))
+
+
+def test_rowdot_and_spread(data):
+    x, w = data["x"], data["w"]
+    np.testing.assert_array_equal(kernels.rowdot(x, w), _seqdot(x, w))
+    np.testing.assert_array_equal(kernels.weighted_sd(x, w), _spread(x, w))
+    b = x > 0.5
+    np.testing.assert_array_equal(kernels.rowdot(b, w), _seqdot(b, w))
+    # a run's sum does not depend on the other runs in its batch
+    np.testing.assert_array_equal(kernels.rowdot(x[5:6], w), kernels.rowdot(x, w)[5:6])
+
+
+def test_frontline_update(data):
+    x, fl, bypass = data["x"], data["fl"], data["flags"]
+    support = data["g"].random(x.shape)
+    c1, rec, c2 = 0.07, 0.02, 0.11
+    idx = np.nonzero(fl)[0]
+    t, s, intel = kernels.frontline_update(x, support, bypass, fl, idx, c1, rec, c2)
+    f = fl[None, :]
+    trust = x - c1 * bypass[:, None] * f
+    trust = trust + rec * (1.0 - trust) * f
+    trust = np.clip(np.where(f, trust, 1.0), 0.0, 1.0)
+    np.testing.assert_array_equal(t, trust)
+    np.testing.assert_array_equal(s, np.clip(support - c2 * (1.0 - trust) * f, 0.0, 1.0))
+    if idx.size:
+        np.testing.assert_array_equal(intel, _seqdot(trust[:, idx], np.ones(idx.size)) / idx.size)
+
+
+def test_contagion_update(data):
+    x, w, rung = data["x"], data["w"], data["rung"]
+    inten = data["g"].random(x.shape[0])
+    exposure = data["g"].random(x.shape[1]) * 0.1
+    cost, s, weekly = kernels.contagion_update(x, inten, exposure, rung, w, 0.3, 0.05)
+    c = inten[:, None] * exposure[None, :]
+    np.testing.assert_array_equal(cost, c)
+    np.testing.assert_array_equal(s, np.clip(x - 0.3 * c + 0.05 * (rung / 7.0)[:, None] * (1.0 - x), 0.0, 1.0))
+    np.testing.assert_array_equal(weekly, _seqdot(c, w))
+
+
+def test_dissent_update(data):
+    x, w, op = data["x"], data["w"], data["flags"]
+    stance, pol = kernels.dissent_update(x, w, op, 0.04)
+    expect = np.clip(x + 0.04 * op[:, None] * np.sign(x - _seqdot(x, w)[:, None]), 0.0, 1.0)
+    np.testing.assert_array_equal(stance, expect)
+    np.testing.assert_array_equal(pol, _spread(expect, w))
+
+
+def test_statement_spread(data):
+    x, w = data["x"], data["w"]
+    scale = data["g"].random(x.shape[0])
+    noise = data["g"].standard_normal(x.shape)
+    np.testing.assert_array_equal(kernels.statement_spread(x, scale, noise, w), _spread(x + scale[:, None] * noise, w))
