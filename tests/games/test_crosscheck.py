@@ -78,8 +78,10 @@ def test_screening_pbe_set_matches_gambit(kw):
     ours = screening.solve(p).equilibria
     gambit = cc.screening_pbe(p)
     assert gambit, "Gambit found no perfect Bayesian equilibrium"
-    for g in gambit:  # every Gambit equilibrium lies in one of our components
-        assert any(_contains(c, g) for c in ours), (g, [c["kind"] for c in ours])
+    for g in gambit:  # every Gambit equilibrium lies in one of our components, with our payoff
+        match = [c for c in ours if _contains(c, g)]
+        assert match, (g, [c["kind"] for c in ours])
+        assert match[0]["payoffs"]["coalition"] + p.offer_cost == pytest.approx(g["coalition_payoff"], abs=1e-9)
     for c in ours:  # every component of ours contains a Gambit equilibrium
         assert any(_contains(c, g) for g in gambit), (c["kind"], gambit)
 

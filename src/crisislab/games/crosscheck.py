@@ -116,9 +116,15 @@ def behaviour(profile: Any) -> dict[str, float]:
 
 
 def nash_all(tree: Tree) -> list[dict[str, float]]:
-    """All extreme Nash equilibria (two players), as behaviour maps (exact rationals)."""
+    """All extreme Nash equilibria (two players), as behaviour maps (exact rationals),
+    each with Gambit's expected payoffs under ``payoff|<player>``."""
     res = _gambit().nash.enummixed_solve(tree.game(), rational=True)
-    return [behaviour(eq.as_behavior()) for eq in res.equilibria]
+    out = []
+    for eq in res.equilibria:
+        b = behaviour(eq.as_behavior())
+        b.update({f"payoff|{pl}": float(eq.payoffs[pl]) for pl in tree.players})
+        out.append(b)
+    return out
 
 
 def logit_limit(tree: Tree) -> dict[str, float]:
@@ -194,7 +200,7 @@ def screening_pbe(p: screening.Params) -> list[dict[str, float]]:
         else:
             ok = (r == 1 and max(A, B) >= 0) or (r == 0 and min(A, B) <= 0) or (min(A, B) <= 0 <= max(A, B))
         if ok:
-            out.append({"a_sincere": a_s, "a_aggressive": a_g, "respond": r})
+            out.append({"a_sincere": a_s, "a_aggressive": a_g, "respond": r, "coalition_payoff": b["payoff|coalition"]})
     return out
 
 
