@@ -89,7 +89,9 @@ class ClassTable:
         return self
 
 
-def _accept(rule: Rule, g10: I64, rel: NDArray[np.float64], fs: I64, sess: B) -> B:
+def _accept(rule: Rule, g10: I64, rel: NDArray[np.float64], fs: I64, sess: B) -> B | bool:
+    if rule.g_lo is None and rule.g_hi is None and rule.min_rel <= 0 and not rule.in_forum:
+        return True  # nothing to check per event
     ok = np.ones(g10.shape, bool)
     if rule.g_lo is not None:
         ok &= g10 >= rule.g_lo
@@ -167,6 +169,7 @@ class VectorEngine:
         self.rday = [np.full((R, J), NEVER, np.int64) for _ in self.conds]
         self.rord = [np.full((R, J), -1, np.int64) for _ in self.conds]
         self.rptr = [full(0) for _ in self.conds]
+        self.last_match = [full(NEVER) for _ in self.conds]
         self.trigs = cp.triggers
         self.tday = [np.full((R, t.count), NEVER, np.int64) for t in self.trigs]
         self.tord = [np.full((R, t.count), -1, np.int64) for t in self.trigs]
@@ -323,7 +326,25 @@ class VectorEngine:
 
     def _bucket_add(self, ci: int, rr: I64, dd: I64, gg: I64, pb: I64, oo: I64) -> None:
         H = self.cH[ci]
-        i = dd % H
+        i: Any = dd % H
+        if dd.size and dd[0] == dd[-1] and bool((dd == dd[0]).all()):
+            i = int(i[0])  # lockstep: one column
+            stale = self.bday[ci][rr, i] != dd
+            if stale.any():
+                sr = rr[stale]
+                self.bday[ci][sr, i] = dd[stale]
+                self.bcnt[ci][sr, i] = 0
+                self.bsum[ci][sr, i] = 0
+                self.bpub[ci][sr, i] = 0
+            self.bcnt[ci][rr, i] += 1
+            self.bsum[ci][rr, i] += gg
+            self.bpub[ci][rr, i] |= np.left_shift(np.uint64(1), pb.astype(np.uint64))
+            p = self.rptr[ci][rr] % self.J
+            self.rday[ci][rr, p] = dd
+            self.rord[ci][rr, p] = oo
+            self.rptr[ci][rr] += 1
+            self.last_match[ci][rr] = dd
+            return
         stale = self.bday[ci][rr, i] != dd
         if stale.any():
             sr, si = rr[stale], i[stale]
@@ -338,6 +359,7 @@ class VectorEngine:
         self.rday[ci][rr, p] = dd
         self.rord[ci][rr, p] = oo
         self.rptr[ci][rr] += 1
+        self.last_match[ci][rr] = dd
 
     def _emit(self, kind: str, rr: I64, make: Any) -> None:
         """Count decisions of ``kind`` for runs ``rr``; with ``record``, build them."""
@@ -428,58 +450,129 @@ class VectorEngine:
         cp = self.cp
         n = rr.size
         oks = np.zeros((len(self.conds), n), bool)
-        status_all: list[list[str]] = []
-        nums: list[tuple[I64, I64, I64, I64, I64]] = []
+        nums: list[tuple[I64, ...]] = []
+        # in a simulation every run is on the same day: gather whole columns, not cells
+        same = n > 0 and bool((d == d[0]).all())
+        every_run = n == self.R
+        zero = np.zeros(n, np.int64)
+        # without reports, rows already decided (failed an "all", passed an "any") are skipped
+        open_rows = np.ones(n, bool)
         for ci, cond in enumerate(self.conds):
             W, S, H = cond.window_days, cond.sustained_days, self.cH[ci]
             observed = d - self.start_day[rr] + 1
             hist = observed >= H
-            days = d[:, None] - H + 1 + np.arange(H)[None, :]
-            ix = days % H
-            here = self.bday[ci][rr[:, None], ix] == days
-            cnt = np.where(here, self.bcnt[ci][rr[:, None], ix], 0)
-            sm = np.where(here, self.bsum[ci][rr[:, None], ix], 0)
-            pb = np.where(here[:, H - W:], self.bpub[ci][rr[:, None], ix[:, H - W:]], np.uint64(0))
+            if not hist.any():
+                st = np.ones(n, np.int64)
+                oks[ci] = False
+                nums.append((st, observed, zero, zero, zero, zero))
+                if cp.combine == "all":
+                    open_rows[:] = False
+                continue
+            if not self.record:
+                # a run with no matching event in the span has zero counts in every window
+                empty = self.last_match[ci][rr] < d - H + 1
+                empty_ok = bool(_holds(cond, np.zeros(1, np.int64), np.zeros(1, np.int64))[0]) and cond.min_sources == 0
+                heavy = open_rows & hist & ~empty
+                st = np.where(~hist, 1, np.where(empty, 0 if empty_ok else (2 if not bool(_holds(cond, np.zeros(1, np.int64), np.zeros(1, np.int64))[0]) else 3), 0))
+                if heavy.any():
+                    hr = np.nonzero(heavy)[0]
+                    st[hr] = self._cond_status(ci, cond, rr[hr], d[hr], same, hr.size == self.R, observed[hr])
+                oks[ci] = st == 0
+                open_rows &= ~oks[ci] if cp.combine == "any" else oks[ci]
+                continue
+            if same:
+                days2 = (int(d[0]) - H + 1 + np.arange(H))[None, :]
+                ix = days2[0] % H
+            else:
+                days2 = d[:, None] - H + 1 + np.arange(H)[None, :]
+                ix = days2 % H
+
+            def take(a: np.ndarray, ix: I64 = ix) -> np.ndarray:
+                if not same:
+                    return a[rr[:, None], ix]
+                return a[:, ix] if every_run else a[rr][:, ix]
+
+            here = take(self.bday[ci]) == days2
             P = np.zeros((n, H + 1), np.int64)
-            Q = np.zeros((n, H + 1), np.int64)
-            np.cumsum(cnt, axis=1, out=P[:, 1:])
-            np.cumsum(sm, axis=1, out=Q[:, 1:])
+            np.cumsum(np.where(here, take(self.bcnt[ci]), 0), axis=1, out=P[:, 1:])
             wc = P[:, W:W + S] - P[:, 0:S]
-            ws = Q[:, W:W + S] - Q[:, 0:S]
+            if cond.measure != "count":
+                Q = np.zeros((n, H + 1), np.int64)
+                np.cumsum(np.where(here, take(self.bsum[ci]), 0), axis=1, out=Q[:, 1:])
+                ws = Q[:, W:W + S] - Q[:, 0:S]
+            else:
+                Q = np.zeros((n, H + 1), np.int64)
+                ws = np.zeros_like(wc)
             holds = _holds(cond, wc, ws)
             fail = ~holds.all(axis=1)
-            jf = np.argmax(~holds, axis=1)
-            nsrc = np.bitwise_count(np.bitwise_or.reduce(pb, axis=1)).astype(np.int64)
-            ar = np.arange(n)
-            last_c = np.where(fail, P[ar, W + jf] - P[ar, jf], P[:, H] - P[:, H - W])
-            last_s = np.where(fail, Q[ar, W + jf] - Q[ar, jf], Q[:, H] - Q[:, H - W])
+            if cond.min_sources > 0 or self.record:
+                pb = np.where(here[:, H - W:], take(self.bpub[ci])[:, H - W:], np.uint64(0))
+                nsrc = np.bitwise_count(np.bitwise_or.reduce(pb, axis=1)).astype(np.int64)
+            else:
+                nsrc = zero
             st = np.where(~hist, 1, np.where(fail, 2, np.where((cond.min_sources > 0) & (nsrc < cond.min_sources), 3, 0)))
             oks[ci] = st == 0
-            status_all.append(["ok", "history", "threshold", "sources"])
-            nums.append((st, observed, d - S + 1 + jf, last_c, last_s))
-            nums[-1] = (*nums[-1], nsrc)  # type: ignore[assignment]
+            if self.record:
+                jf = np.argmax(~holds, axis=1)
+                ar = np.arange(n)
+                last_c = np.where(fail, P[ar, W + jf] - P[ar, jf], P[:, H] - P[:, H - W])
+                last_s = np.where(fail, Q[ar, W + jf] - Q[ar, jf], Q[:, H] - Q[:, H - W])
+                nums.append((st, observed, d - S + 1 + jf, last_c, last_s, nsrc))
         good: B = np.asarray(oks.all(axis=0) if cp.combine == "all" else oks.any(axis=0), bool)
         reports: list[list[dict[str, Any]]] = []
         refs: list[list[int]] = []
-        if self.record:
-            for j in range(n):
-                rep = []
-                rf: set[int] = set()
-                for ci, cond in enumerate(self.conds):
-                    st, observed, fday, lc, ls, ns = (x[j] for x in nums[ci])  # type: ignore[misc]
-                    name = ["ok", "history", "threshold", "sources"][int(st)]
-                    rep.append(condition_report(cond, name, int(observed), int(fday) if name == "threshold" else None, int(lc), int(ls), int(ns)))
-                    if bool(oks[ci, j]) == bool(good[j]):
-                        lo = int(d[j]) - self.cH[ci] + 1
-                        r = int(rr[j])
-                        sel = (self.rday[ci][r] >= lo) & (self.rord[ci][r] >= 0)
-                        rf.update(self.rord[ci][r][sel].tolist())
-                reports.append(rep)
-                refs.append(sorted(rf))
-        else:
-            reports = [[] for _ in range(n)]
-            refs = [[] for _ in range(n)]
+        if not self.record:
+            return good, reports, refs
+        names = ["ok", "history", "threshold", "sources"]
+        for j in range(n):
+            rep = []
+            rf: set[int] = set()
+            for ci, cond in enumerate(self.conds):
+                st_j, observed_j, fday, lc, ls, ns = (int(x[j]) for x in nums[ci])
+                name = names[st_j]
+                rep.append(condition_report(cond, name, observed_j, fday if name == "threshold" else None, lc, ls, ns))
+                if bool(oks[ci, j]) == bool(good[j]):
+                    lo = int(d[j]) - self.cH[ci] + 1
+                    r = int(rr[j])
+                    sel = (self.rday[ci][r] >= lo) & (self.rord[ci][r] >= 0)
+                    rf.update(self.rord[ci][r][sel].tolist())
+            reports.append(rep)
+            refs.append(sorted(rf))
         return good, reports, refs
+
+    def _cond_status(self, ci: int, cond: Condition, rr: I64, d: I64, same: bool, every_run: bool, observed: I64) -> I64:
+        """Status (0 ok, 2 threshold, 3 sources) of one condition for runs with history."""
+        W, S, H = cond.window_days, cond.sustained_days, self.cH[ci]
+        n = rr.size
+        if same:
+            days2 = (int(d[0]) - H + 1 + np.arange(H))[None, :]
+            ix: I64 = days2[0] % H
+        else:
+            days2 = d[:, None] - H + 1 + np.arange(H)[None, :]
+            ix = days2 % H
+
+        def take(a: np.ndarray) -> np.ndarray:
+            if not same:
+                return a[rr[:, None], ix]
+            return a[:, ix] if every_run else a[rr][:, ix]
+
+        here = take(self.bday[ci]) == days2
+        P = np.zeros((n, H + 1), np.int64)
+        np.cumsum(np.where(here, take(self.bcnt[ci]), 0), axis=1, out=P[:, 1:])
+        wc = P[:, W:W + S] - P[:, 0:S]
+        if cond.measure != "count":
+            Q = np.zeros((n, H + 1), np.int64)
+            np.cumsum(np.where(here, take(self.bsum[ci]), 0), axis=1, out=Q[:, 1:])
+            ws = Q[:, W:W + S] - Q[:, 0:S]
+        else:
+            ws = np.zeros_like(wc)
+        fail = ~_holds(cond, wc, ws).all(axis=1)
+        st = np.where(fail, 2, 0)
+        if cond.min_sources > 0:
+            pb = np.where(here[:, H - W:], take(self.bpub[ci])[:, H - W:], np.uint64(0))
+            nsrc = np.bitwise_count(np.bitwise_or.reduce(pb, axis=1)).astype(np.int64)
+            st = np.where(~fail & (nsrc < cond.min_sources), 3, st)
+        return np.asarray(st, np.int64)
 
     def _allow(self, rr: I64, d: I64, at: I64 | None, req: I64, rc: I64, passed: I64, how: str | None, pre: dict[int, Any], idx: I64 | None, vetoed: B | None = None) -> None:
         cp, tab = self.cp, self.classes
