@@ -217,14 +217,12 @@ class Conditionality(Doctrine):
 
     def events(self, run: int, start_day: int = 0) -> list[Event]:
         """The events fed for one run (needs ``record=True``), dated from ``start_day``."""
-        keys = {v[0]: k for k, v in self.codes.items()}
         cl = self.engine.classes
         out: list[Event] = []
         for week, pub, valid, cls, g10 in self.log:
             if not valid[run]:
                 continue
             source, target, code, forum, agenda = cl.keys[int(cls[run])]
-            name = keys[int(cls[run])]
             publisher = MONITORS[pub] if pub < 2 else "coalition records"
             out.append(Event(start_day + 7 * week, source, target, code, int(g10[run]), None, publisher, forum, agenda))
         return out
