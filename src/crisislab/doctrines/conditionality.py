@@ -33,7 +33,7 @@ of the policy off for ablations; ``policy`` names another policy file.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -60,7 +60,7 @@ class Conditionality(Doctrine):
     summary = "Talks only as a reward for verified change, automatic penalty triggers, and a frontline veto over outreach."
     levers = ("talks", "high_level", "require_earned", "triggers", "veto", "centralised", "hotline", "respond", "aid", "messaging", "link_agenda", "sanction_floor")
     mechanisms = ("conditionality_framework", "credibility_decay", "domestic_exploitation", "validation_trap", "frontline_trust", "escalation_dominance")
-    defaults: dict[str, Any] = {
+    defaults: ClassVar[dict[str, Any]] = {
         "earned_talks": True,
         "triggers": True,
         "veto": True,
