@@ -94,3 +94,15 @@ def test_bad_experiment_file_exits_2_without_traceback(tmp_path: Path, capsys: p
     assert main(["sweep", str(f), "-r", str(tmp_path / "res")]) == 2
     err = capsys.readouterr().err
     assert "bad.yaml" in err and "appeasement" in err and "Traceback" not in err
+
+
+def test_morris_screening_through_the_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    f = _file(tmp_path, sampler={"method": "morris", "n": 10, "levels": 4}, chunk_points=10,
+              levers={"doctrines": ["isolation"]})
+    data = _json(capsys, ["sensitivity", str(f), "-r", str(tmp_path / "res"), "-f", "json", "--resamples", "50"])
+    assert data["method"] == "morris" and data["points"] == 40
+    rows = data["indices"]["isolation"]["coalition_cost"]
+    # coalition_cost = 0.01 + 0.02 * strength over [0.5, 1.5]: one unit of quantile moves it by 0.02
+    assert rows[0]["uncertainty"] == "strength:credibility_decay"
+    assert rows[0]["mu_star"] == pytest.approx(0.02, rel=1e-6) and rows[0]["sigma"] == pytest.approx(0, abs=1e-9)
+    assert all(r["mu_star"] == pytest.approx(0, abs=1e-12) for r in rows[1:])
