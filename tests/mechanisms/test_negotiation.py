@@ -188,6 +188,8 @@ def test_m31_non_negotiable_concessions():
         "eu-russia": scenario("eu-russia"),
         # a second red line, on the item the adversary values most relative to the coalition
         "toy-3, enlargement a red line too": scenario("toy-3", {"agenda.0.red_line": True}),
+        # without M08 the envoy's mandate no longer limits what is tradable: only M31 guards
+        "toy-3, no mandate limit (M08 off)": scenario("toy-3", off("mandate_paradox")),
     }
     for label, sc in cases.items():
         p = compile_scenario(sc)
