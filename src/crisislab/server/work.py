@@ -95,6 +95,7 @@ def run_report(job: Job, store: ServerStore, rid: str, attribution_runs: int, lo
     job.progress(0, 3, "loading")
     with lock:
         res = load_bundle(store.result_dir(rid))
+        res.source = f"result {rid}"
 
         def tick(stage: str, done: int, total: int) -> None:
             job.stage = f"{stage} {done}/{total}"
