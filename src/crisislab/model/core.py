@@ -14,7 +14,7 @@ from crisislab.model.mechanisms.catastrophe import (
     inadvertent_climb_probability,
 )
 from crisislab.model.mechanisms.negotiation import catastrophe_probability, mediation_multiplier
-from crisislab.model.mechanisms.screening import adversary_reservation, best_deal
+from crisislab.model.mechanisms.screening import adversary_reservation, frontier
 from crisislab.model.params import COALITION_RESERVATION, Params
 from crisislab.model.rng import Slot, Streams
 from crisislab.model.state import Actions, State
@@ -172,10 +172,19 @@ def settlement(s: State, p: Params, a: Actions, rng: Streams) -> State:
     if rows.size:
         linked = np.broadcast_to(np.asarray(a.link_agenda, dtype=bool), s.rung.shape)
         r_a = adversary_reservation(s, p)
-        for r in rows:
-            deal, _ = best_deal(p, int(s.mandate_breadth[r]), bool(linked[r]), float(r_a[r]))
-            gain = float((p.sal_c * (1.0 - np.abs(deal - p.pos_c))).sum() / p.sal_c.sum())
-            s.adversary_concessions[r] += max(gain - COALITION_RESERVATION, 0.0) * 2.0
+        # each settling run takes its best deal (screening.best_deal), grouped by the
+        # frontier it faces (mandate breadth, linkage)
+        breadth = s.mandate_breadth[rows]
+        for lk in (False, True):
+            for b in np.unique(breadth):
+                sel = rows[(linked[rows] == lk) & (breadth == b)]
+                if sel.size == 0:
+                    continue
+                deals, uc, ua = frontier(p, int(b), lk)
+                best = np.minimum(uc[None, :] - COALITION_RESERVATION, ua[None, :] - r_a[sel][:, None]).argmax(axis=1)
+                for i in np.unique(best):
+                    gain = float((p.sal_c * (1.0 - np.abs(deals[i] - p.pos_c))).sum() / p.sal_c.sum())
+                    s.adversary_concessions[sel[best == i]] += max(gain - COALITION_RESERVATION, 0.0) * 2.0
     s.settled = s.settled | win
     s.settle_week = np.where(win, s.week + 1.0, s.settle_week)
     s.talks_open = s.talks_open & ~win
