@@ -146,9 +146,10 @@ def mandate_paradox(s: State, p: Params, a: Actions, rng: Streams) -> State:
     k = p.k["mandate_paradox"]
     n_items = len(p.agenda_names)
     request = np.asarray(a.widen_mandate, dtype=bool) & (s.mandate_pending < 0) & (s.mandate_breadth < n_items)
-    spread = s.stance.std(axis=1)
-    delay = np.ceil(p.s("mandate_paradox") * k["delay_per_spread"] * spread)
-    s.mandate_pending = np.where(request, delay, s.mandate_pending)
+    if request.any():
+        spread = s.stance.std(axis=1)
+        delay = np.ceil(p.s("mandate_paradox") * k["delay_per_spread"] * spread)
+        s.mandate_pending = np.where(request, delay, s.mandate_pending)
     due = s.mandate_pending == 0
     if due.any():
         passed = coalition_vote(s, p, rng, slot_offset=0, threshold=0.7, rule=p.decision_rule)
