@@ -133,8 +133,13 @@ def find_boxes(
     max_boxes: int = 2,
     peel_alpha: float = 0.05,
     mass_min: float = 0.05,
+    prune_tol: float = 0.01,
 ) -> list[Box]:
-    """PRIM boxes of ``x`` (one column per uncertainty) where ``failed`` concentrates."""
+    """PRIM boxes of ``x`` (one column per uncertainty) where ``failed`` concentrates.
+
+    A restriction whose removal lowers the box's density by less than ``prune_tol`` (and
+    loses no failing point) is dropped, so boxes do not mention edges that do not matter.
+    """
     failed = np.asarray(failed, dtype=bool)
     if len(x) != len(failed):
         raise ValueError(f"{len(x)} points but {len(failed)} outcomes")
@@ -178,21 +183,41 @@ def find_boxes(
             restr = _restrictions(box.box_lims[idx], p.box_init)
             if not restr:
                 break
-            row = traj.loc[idx]
-            boxes.append(
-                Box(
-                    restr,
-                    float(row["coverage"]),
-                    float(row["density"]),
-                    float(row["mass"]),
-                    int(row["n"]),
-                    idx,
-                    meets,
-                )
-            )
+            remaining = np.zeros(len(xx), dtype=bool)
+            remaining[p.yi_remaining] = True
+            found = _prune(Box(restr, 0.0, 0.0, 0.0, 0, idx, meets), xx, failed, remaining, prune_tol)
+            boxes.append(found)
             if not meets:
                 break
     return boxes
+
+
+def _stats(box: Box, x: pd.DataFrame, failed: np.ndarray, remaining: np.ndarray) -> tuple[float, float, float, int]:
+    inside = box.contains(x) & remaining
+    n = int(inside.sum())
+    total = int(failed.sum())
+    k = int((failed & inside).sum())
+    coverage = k / total if total else 0.0
+    density = k / n if n else 0.0
+    return coverage, density, n / len(x), n
+
+
+def _prune(box: Box, x: pd.DataFrame, failed: np.ndarray, remaining: np.ndarray, tol: float) -> Box:
+    """Drop restrictions that do not matter; set coverage and density from the data."""
+    cov, dens, _, _ = _stats(box, x, failed, remaining)
+    changed = True
+    while changed and len(box.restrictions) > 1:
+        changed = False
+        for r in list(box.restrictions):
+            trial = Box([q for q in box.restrictions if q is not r], 0, 0, 0, 0, box.trajectory_index, box.meets_density)
+            c2, d2, _, _ = _stats(trial, x, failed, remaining)
+            if c2 >= cov and d2 >= dens - tol:
+                box.restrictions.remove(r)
+                cov, dens = c2, d2
+                changed = True
+                break
+    box.coverage, box.density, box.mass, box.n_points = _stats(box, x, failed, remaining)
+    return box
 
 
 def failure_frame(points: pd.DataFrame, means: pd.DataFrame, keys: list[str], policy: str, outcome: str) -> pd.DataFrame:
