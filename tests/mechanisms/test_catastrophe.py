@@ -55,11 +55,13 @@ def _eu_no_channel() -> pd.DataFrame:
                 strict=True,
                 reason=(
                     "a regular coordinated channel without agreement raises P(nuclear use) in "
-                    "eu-russia (2000 runs: +0.011 [+0.005, +0.017], peak escalation +0.36): each "
-                    "contact counts as premature for M06 (final permanence -0.167) and the lost "
-                    "deterrence outweighs M13's sigma cut; with M06 switched off it is still no "
-                    "better (+0.0005 [-0.0012, +0.0022], peak +0.077) because M06's recovery term "
-                    "stays gated on premature contact when M06 is off (permanence -0.074)"
+                    "eu-russia (2000 runs: +0.011 [+0.005, +0.017], peak escalation +0.36): M06 "
+                    "lets permanence recover only in weeks with no premature contact at all "
+                    "(prem == 0), and a regular channel always keeps a small sporadic share "
+                    "(0.25 x (1 - regularity) > 0), so permanence never recovers (final -0.167) and "
+                    "the lost deterrence outweighs M13's sigma cut; with M06 switched off it is "
+                    "still no better (+0.0005 [-0.0012, +0.0022], peak +0.077) because that "
+                    "recovery gate stays active when M06 is off (permanence -0.074)"
                 ),
             ),
         ),
@@ -196,11 +198,13 @@ def _sporadic(kind: str):
                 strict=True,
                 reason=(
                     "weekly coordinated contact does worse on P(nuclear use) than the same channel "
-                    "used every 4 weeks (toy-3, 2000 runs: sporadic - regular = -0.008 [-0.012, -0.004]; "
-                    "peak escalation -0.31): each unearned working-level contact costs permanence "
-                    "(M06, d_talk/4 per week; final permanence +0.167 for the sporadic arm) and the "
-                    "regular channel's sigma cut (M13 channel_cut 0.4 x regularity) does not make up "
-                    "for it; with M06 off the two arms tie on P(nuclear use) (-0.0005 [-0.0015, +0.0005])"
+                    "used every 4 weeks (toy-3, 2000 runs: sporadic - regular = -0.0025 "
+                    "[-0.0047, -0.0003]; peak escalation -0.12): M06 lets permanence recover only "
+                    "in weeks with no premature contact (prem == 0), which a weekly channel never "
+                    "has (its sporadic share 0.25 x (1 - regularity) stays > 0), so the sporadic arm "
+                    "ends with higher permanence (+0.064) and the regular channel's sigma cut does "
+                    "not make up for it; with M06 off the two arms tie on P(nuclear use) "
+                    "(-0.0005 [-0.0015, +0.0005])"
                 ),
             ),
         ),

@@ -314,26 +314,7 @@ _M12_PARTS = {
 }
 
 
-@pytest.mark.parametrize(
-    "part",
-    [
-        pytest.param(
-            "a_earned_talks",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason=(
-                    "with the frontline veto (c) still on, removing earned talks (a) changes nothing: "
-                    "the veto blocks exactly the unearned high-level audiences that (a) blocks, so "
-                    "legitimacy and isolation differ by 0.000 in every run (they do differ once the "
-                    "veto is gone too: see a_earned_talks_without_veto)"
-                ),
-            ),
-        ),
-        "a_earned_talks_without_veto",
-        "b_triggers",
-        "c_veto",
-    ],
-)
+@pytest.mark.parametrize("part", sorted(_M12_PARTS))
 def test_m12_conditionality_framework(part: str):
     """Each of (a) earned talks, (b) automatic triggers, (c) the frontline veto removed in
     turn from the conditionality doctrine worsens the outcome it targets: (a) M03/M10
