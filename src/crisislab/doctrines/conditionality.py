@@ -16,9 +16,11 @@ de-escalation                              de-escalation (087) reported by two m
 change sustained (verified weeks > 0)      international access (086) and intent to
                                            de-escalate (0356), two monitors
 a climb while talks are open               accusation (112) and threat (138) in the forum
-a frontline vote is open                   each holder vetoes (129), consents (051) or
-                                           stays silent, from its trust and stance
 no session and no vote open                the envoy asks for talks (036)
+a frontline vote is open (after that)      each holder vetoes (129), consents (051) or
+                                           stays silent, from its trust and stance
+every week                                 the coalition's situation statement (010),
+                                           which no rule reads: it dates the stream
 ========================================  ==============================================
 
 and then: ``talks`` is the engine's open session, ``sanction_floor`` the tranche its
@@ -100,6 +102,7 @@ class Conditionality(Doctrine):
             assert g10 is not None
             self.codes[key] = (cl.id_for(source, target, code, forum, None), g10)
 
+        reg("clock", self.envoy, self.envoy, "010")
         reg("threat", self.adv, self.dfd, "138")
         reg("posture", self.adv, self.dfd, "150")
         reg("mobilise", self.adv, self.dfd, "154")
@@ -167,6 +170,9 @@ class Conditionality(Doctrine):
         eng = self.engine
         w = obs.week
         eng.advance_to(7 * w)
+        # the coalition's weekly situation statement: no rule reads it, but it dates the
+        # stream, so that an exported stream replays with the same clock
+        self._feed(w, "clock", np.ones(self.runs, bool), 2)
         rung, last, ver = obs.rung, obs.last_action, obs.verified_weeks
         climbed = last > 0
         # what the adversary did, as monitors report it
@@ -182,7 +188,10 @@ class Conditionality(Doctrine):
         in_talks = eng.talks_open.copy()
         self._feed(w, "accuse_forum", in_talks & climbed, 0)
         self._feed(w, "threat_forum", in_talks & climbed, 1)
-        # the frontline vote
+        # the envoy asks for talks
+        ask = ~eng.talks_open & ~eng.vote_open & ~obs.settled
+        self._feed(w, "request", ask, 2)
+        # the frontline holders answer an open vote within the week
         voting = eng.vote_open.copy()
         if voting.any() and self.holders:
             trust = obs.frontline_trust[:, self.holder_idx]
@@ -193,9 +202,6 @@ class Conditionality(Doctrine):
             for j, m in enumerate(self.holders):
                 cls, g10, valid = self._pick([(voting & veto[:, j], f"veto:{m}"), (voting & consent[:, j], f"consent:{m}")])
                 self._feed(w, (cls, g10), valid, 2)  # type: ignore[arg-type]
-        # the envoy asks for talks
-        ask = ~eng.talks_open & ~eng.vote_open & ~obs.settled
-        self._feed(w, "request", ask, 2)
         talks = eng.talks_open & ~obs.settled
         floor = np.minimum(eng.level, obs.n_tranches)
         return Actions(

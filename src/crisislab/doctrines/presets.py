@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from crisislab.doctrines.base import Doctrine, every, type_index
+from crisislab.doctrines.conditionality import Conditionality  # run by the policy engine
 from crisislab.model.mechanisms.registry import SOURCES
 from crisislab.model.state import Actions, Observation
 
@@ -37,31 +38,6 @@ class UnilateralOutreach(Doctrine):
         m = obs.stance.shape[1]
         turn = (obs.week + np.arange(m)) % max(int(pr["contact_every"]), 1) == 0
         return Actions(unilateral=pushed & turn[None, :], centralised=False, respond=True, aid=pr["aid"], hotline=False)
-
-
-class Conditionality(Doctrine):
-    name = "conditionality"
-    source = SOURCES["000"]
-    summary = "Talks only as a reward for verified change, automatic penalty triggers, and a frontline veto over outreach."
-    levers = ("talks", "high_level", "require_earned", "triggers", "veto", "centralised", "hotline", "respond", "aid", "messaging", "link_agenda")
-    mechanisms = ("conditionality_framework", "credibility_decay", "domestic_exploitation", "validation_trap", "frontline_trust", "escalation_dominance")
-    defaults = {"earned_talks": True, "triggers": True, "veto": True, "aid": 0.5, "hotline": True}
-
-    def act(self, obs: Observation) -> Actions:
-        pr = self.params
-        return Actions(
-            talks=True,
-            high_level=True,
-            require_earned=bool(pr["earned_talks"]),
-            triggers=bool(pr["triggers"]),
-            veto=bool(pr["veto"]),
-            centralised=True,
-            hotline=bool(pr["hotline"]),
-            respond=True,
-            aid=pr["aid"],
-            messaging=0.6,
-            link_agenda=True,
-        )
 
 
 class OpenChannels(Doctrine):

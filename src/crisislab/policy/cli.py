@@ -200,6 +200,64 @@ def events_check(
     emit(fmt, [d] if fmt is Format.csv else rows, json_data=d | {"first_problems": [p.render() for p in reader.stats.problems]}, title=f"Events in {path.name}")
 
 
+@events_app.command("export")
+def events_export(
+    scenario: Annotated[str, typer.Argument(help="shipped scenario name or YAML file")] = "eu-russia",
+    out: Annotated[Path, typer.Option("--out", "-o", help="CSV file to write the events to")] = Path("events.csv"),
+    run: Annotated[int, typer.Option("--run", "-r", min=0, help="run index")] = 0,
+    seed: Annotated[int, typer.Option("--seed", "-s", min=0, help="experiment seed")] = 0,
+    policy: Annotated[str, typer.Option("--policy", help="policy the conditionality doctrine runs")] = "conditionality",
+    start_date: Annotated[str, typer.Option("--start-date", help="date of week 0, YYYY-MM-DD")] = "2025-01-06",
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """Export the event stream the `conditionality` doctrine fed to the policy engine in one simulated run.
+
+    Also writes the policy as the doctrine ran it (the scenario's actors in place of the
+    shipped ones) next to the events, so that `crisislab policy replay` reproduces the run's
+    decisions.
+    """
+    from datetime import date as _date
+
+    import yaml
+
+    from crisislab.api import simulate_full
+    from crisislab.doctrines.conditionality import Conditionality
+    from crisislab.scenario import load_scenario
+
+    try:
+        start = _date.fromisoformat(start_date).toordinal()
+    except ValueError:
+        raise InputError("--start-date", [Problem("(option)", repr(start_date), "a date as YYYY-MM-DD")]) from None
+    sc = load_scenario(scenario)
+    names = {"adversary": sc.adversary.name, "defender": sc.defender.name, "envoy": "European Union" if sc.name == "eu-russia" else sc.coalition.name}
+    doc = Conditionality(record=True, names=names, policy=policy)
+    res = simulate_full(sc, doc, runs=1, seed=seed, run_offset=run)
+    events = doc.events(0, start)
+    decisions = doc.decisions(0)
+    from crisislab.policy.events import iso_day, write_events_csv
+
+    try:
+        with out.open("w", encoding="utf-8", newline="") as fh:
+            write_events_csv(fh, events)
+        policy_out = out.with_suffix(".policy.yaml")
+        policy_out.write_text(
+            f"# The policy `{policy}` as the conditionality doctrine ran it on scenario {sc.name}\n"
+            + yaml.safe_dump(doc.cp.policy.model_dump(mode="json", exclude_none=True), sort_keys=False, allow_unicode=True),
+            encoding="utf-8",
+        )
+    except OSError as exc:
+        raise InputError(str(out), [Problem("(path)", f"an unwritable file ({exc.strerror})", "a file the events can be written to")]) from None
+    last_week = int(res.outcomes.shape[0] and sc.horizon_weeks // sc.step_weeks) - 1
+    until = iso_day(start + 7 * max(last_week, 0))
+    d = {
+        "scenario": sc.name, "run": run, "seed": seed, "events": len(events), "decisions": len(decisions),
+        "events_file": str(out), "policy_file": str(policy_out), "replay_until": until,
+        "replay": f"crisislab policy replay {policy_out} {out} --ledger LEDGER --until {until}",
+    }
+    rows = [{"field": k, "value": v} for k, v in d.items()]
+    emit(fmt, [d] if fmt is Format.csv else rows, json_data=d, title="Exported event stream")
+
+
 def register(app: typer.Typer) -> None:
     """Add the ``policy`` and ``events`` command groups."""
     app.add_typer(policy_app, name="policy")
