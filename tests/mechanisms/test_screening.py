@@ -11,7 +11,6 @@ from tests.mechanisms.conftest import (
     arm,
     assert_negative,
     assert_positive,
-    ci_text,
     diff_ci,
     levers,
     off,
@@ -211,4 +210,4 @@ def test_m24_accession_unanimity():
     _, r_agree = probe("toy-3", d, ("threat_perception",), runs=1000, overrides=ov | {f"{dv}.stance": 0.3})
     _, r_block = probe("toy-3", d, ("threat_perception",), runs=1000, overrides=ov | {f"{dv}.stance": 0.2})
     diff = r_agree["threat_perception"].mean(axis=1) - r_block["threat_perception"].mean(axis=1)
-    assert_positive(diff_ci(diff), f"M24 enlarged - blocked, threat perception {ci_text(diff_ci(diff))}")
+    assert_positive(diff_ci(diff), "M24 enlarged - blocked, threat perception")
