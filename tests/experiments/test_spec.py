@@ -37,7 +37,9 @@ def test_experiment_id_ignores_comments_but_not_content() -> None:
     a = experiment_from_text(text)
     b = experiment_from_text("# a comment\n" + text)
     c = experiment_from_text(yaml.safe_dump(toy(seed=5)))
-    assert a.experiment_id == b.experiment_id
+    d = experiment_from_text(yaml.safe_dump(toy(outcomes=["p_war"], discover={"fails_when": "p_war > 0.2"},
+                                                 robust={"satisficing": ["p_war < 0.1"]}, description="new")))
+    assert a.experiment_id == b.experiment_id == d.experiment_id  # analysis settings reuse the data
     assert a.experiment_id != c.experiment_id
 
 

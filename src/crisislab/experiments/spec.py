@@ -195,7 +195,7 @@ class UncertaintySpec(_Strict):
         """Values at the edges (and middle) of the support, for validation at load time."""
         if self.values is not None:
             return list(self.values)
-        return [self.ppf(0.0), self.ppf(0.5), self.ppf(1.0)]
+        return [self.ppf(0.0), self.ppf(1.0), self.ppf(0.5)]
 
 
 def _prefixed(name: str) -> bool:
@@ -448,8 +448,11 @@ class ExperimentSpec(_Strict):
         return out
 
     def canonical_json(self) -> str:
-        """The spec as canonical JSON (independent of comments and key order in the file)."""
-        return json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+        """The fields that decide the stored data, as canonical JSON (independent of comments,
+        key order, and of the analysis settings ``description``, ``outcomes``, ``discover``
+        and ``robust``, which can change without recomputing anything)."""
+        data = self.model_dump(mode="json", exclude={"description", "outcomes", "discover", "robust"})
+        return json.dumps(data, sort_keys=True, separators=(",", ":"))
 
 
 @dataclass(frozen=True)
