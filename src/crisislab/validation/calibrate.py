@@ -59,6 +59,21 @@ def sha256_prefix(path: Path, chars: int = HASH_CHARS) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()[:chars]
 
 
+#: Code whose behaviour the fitted values depend on (the fingerprint flags a stale calibration).
+MODEL_PACKAGES = ("model", "doctrines", "policy")
+
+
+def model_fingerprint() -> str:
+    """SHA-256 prefix over the source of the engine, the doctrines and the policy engine."""
+    root = Path(str(resources.files("crisislab")))
+    h = hashlib.sha256()
+    files = sorted(f for pkg in MODEL_PACKAGES for f in (root / pkg).rglob("*")
+                   if f.suffix in (".py", ".yaml") and f.is_file() and "__pycache__" not in f.parts)
+    for f in [root / "api.py", *files]:
+        h.update(f.relative_to(root).as_posix().encode() + b"\0" + f.read_bytes() + b"\0")
+    return h.hexdigest()[:HASH_CHARS]
+
+
 def calibration_path() -> Path:
     return Path(str(resources.files("crisislab.validation") / "calibration.yaml"))
 
@@ -121,7 +136,7 @@ class Objective:
 
     def simulate(self, values: dict[str, float]) -> dict[str, float]:
         sim = run_family(family_with(self.family, values), crises=self.crises, runs=self.runs, seed=self.seed,
-                         populations=("icb",), executor=self.executor)
+                         populations=("icb",), executor=self.executor, stratified=True)
         return {k: v.value for k, v in simulated_values(sim, reps=0).items()}
 
     def __call__(self, values: dict[str, float]) -> float:
@@ -161,7 +176,7 @@ class CalibrationResult:
     facts: list[Fact]
 
 
-def calibrate(data_dir: str | Path | None, *, seed: int = 1, crises: int = 10, runs: int = 300, scan: int = 12,
+def calibrate(data_dir: str | Path | None, *, seed: int = 1, crises: int = 12, runs: int = 300, scan: int = 12,
               evals: int = 60, jobs: int = 1, family: Family | None = None, tol: ToleranceFile | None = None,
               progress: Callable[[int], None] | None = None) -> CalibrationResult:
     """Fit :data:`CAL_PARAMS` to the calibration facts (``scan`` Latin-hypercube points, then
@@ -225,7 +240,8 @@ def write_calibration(result: CalibrationResult, path: Path, *, data_dir: str | 
         "date": _dt.date.today().isoformat(),
         "command": command,
         "seed": seed,
-        "design": {"crises": crises, "runs_per_crisis": runs, "latin_hypercube_points": scan,
+        "design": {"crises": crises, "crisis_draws": "Latin hypercube over the family ranges (stratified)",
+                   "runs_per_crisis": runs, "latin_hypercube_points": scan,
                    "evaluations_budget": evals, "evaluations_used": result.evaluations,
                    "method": "Latin-hypercube scan, then bounded Nelder-Mead from the best point (scipy)"},
         "objective": ("sum over calibration facts of ((simulated - historical) / se)^2, se = historical "
@@ -235,10 +251,13 @@ def write_calibration(result: CalibrationResult, path: Path, *, data_dir: str | 
         "tolerances": {"version": tol.version, "sha256": sha256_prefix(default_path())},
         "data": {ICB1.relpath: sha256_prefix(folder / ICB1.relpath)},
         "data_note": "only the ICB crisis-level file is read; MID, TIES and GSDB (all held-out facts) are not",
+        "model_fingerprint": model_fingerprint(),
+        "model_note": ("sha256 prefix of the engine, doctrine and policy source (crisislab.validation.calibrate."
+                       "model_fingerprint); when it differs from the installed code the fit is stale: re-run the command"),
         "fitted_on": {f.id: {"historical": round(f.value, 4), "se": round(se_of(f), 4),
                              "simulated_default": round(result.simulated_default[f.id], 4),
                              "simulated_fitted": round(result.simulated_fitted[f.id], 4)} for f in result.facts},
-        "held_out": sorted(k for k, t in tol.facts.items() if t.role != "calibration"),
+        "not_fitted": {k: t.role for k, t in sorted(tol.facts.items()) if t.role != "calibration"},
         "parameters": {k: {"default": result.defaults[k], "fitted": result.values[k], "bounds": list(CAL_PARAMS[k])}
                        for k in CAL_PARAMS},
     }

@@ -133,7 +133,7 @@ def validation_report(facts: list[Any], tol: Any, *, calibrated: bool = False, c
                       crises: int | None = None, runs: int | None = None, family_seed: int | None = None,
                       jobs: int = 1, reps: int = 2000, seed: int = 20240601) -> dict[str, Any]:
     """Simulate the family and compare; the JSON document of ``crisislab validate``."""
-    from crisislab.validation.calibrate import family_with, load_calibration
+    from crisislab.validation.calibrate import family_with, load_calibration, model_fingerprint
     from crisislab.validation.compare import compare, orderings, summary
     from crisislab.validation.family import load_family
     from crisislab.validation.simulated import run_family, simulated_values
@@ -143,8 +143,12 @@ def validation_report(facts: list[Any], tol: Any, *, calibrated: bool = False, c
     if calibrated:
         cal = load_calibration(calibration)
         family = family_with(family, cal.values)
+        stale = cal.provenance.get("model_fingerprint") != model_fingerprint()
         cal_info = {"file": str(calibration) if calibration else "calibration.yaml (shipped)", "values": cal.values,
-                    "date": cal.provenance.get("date"), "seed": cal.provenance.get("seed")}
+                    "date": cal.provenance.get("date"), "seed": cal.provenance.get("seed"), "stale": stale}
+        if stale:
+            err_console.print("warning: the engine, doctrine or policy code changed since this calibration was fitted "
+                              "(model fingerprint differs); re-run `crisislab validate calibrate`", highlight=False)
     n = crises or family.crises
     with _progress(n, "simulating crises") as advance:
         sim = run_family(family, crises=n, runs=runs, seed=family_seed, jobs=jobs, progress=advance)
@@ -196,7 +200,7 @@ def _emit_facts_only(form: Format, facts: list[Any], tol: Any, folder: Path, rep
 def calibrate_cmd(
     data: str = typer.Option(None, "--data", help="Reference data folder (default: $CRISISLAB_DATA)."),
     seed: int = typer.Option(1, "--seed", help="Seed of the crisis draws, runs and search."),
-    crises: int = typer.Option(10, "--crises", help="Crises in the fixed calibration set."),
+    crises: int = typer.Option(12, "--crises", help="Crises in the fixed calibration set (Latin hypercube)."),
     runs: int = typer.Option(300, "--runs", help="Runs per crisis and mediation variant."),
     scan: int = typer.Option(12, "--scan", help="Latin-hypercube points before Nelder-Mead."),
     evals: int = typer.Option(60, "--evals", help="Objective evaluations in total."),

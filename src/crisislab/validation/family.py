@@ -25,6 +25,7 @@ from __future__ import annotations
 import copy
 import math
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -196,23 +197,49 @@ def _rng(seed: int, index: int, key: str) -> np.random.Generator:
     return np.random.default_rng([int(seed) & 0xFFFFFFFF, int(index), zlib.crc32(key.encode())])
 
 
-def _draw(spec: dict[str, Any], base: Any, rng: np.random.Generator) -> Any:
+def _draw(spec: dict[str, Any], base: Any, u: float) -> Any:
+    """The value of ``spec`` at the uniform number ``u`` in [0, 1) (inverse CDF; with ``u``
+    from ``rng.random()`` this equals NumPy's own ``uniform`` and ``choice``)."""
     if "choice" in spec:
         values = spec["choice"]
         w = np.asarray(spec.get("weights") or [1.0] * len(values), dtype=float)
-        return values[int(rng.choice(len(values), p=w / w.sum()))]
+        cdf = np.cumsum(w / w.sum())
+        cdf /= cdf[-1]
+        return values[min(int(np.searchsorted(cdf, u, side="right")), len(values) - 1)]
     if "uniform" in spec:
         lo, hi = spec["uniform"]
-        return float(rng.uniform(lo, hi))
+        return float(lo + (hi - lo) * u)
     if "jitter" in spec:
         d = float(spec["jitter"])
         if not isinstance(base, (int, float)):
             raise TypeError(f"jitter needs a number, found {base!r}")
-        return float(np.clip(base + rng.uniform(-d, d), 0.0, 1.0))
+        return float(np.clip(base + (-d + 2 * d * u), 0.0, 1.0))
     lo, hi = spec["scale"]
     if not isinstance(base, (int, float)):
         raise TypeError(f"scale needs a number, found {base!r}")
-    return float(base * rng.uniform(lo, hi))
+    return float(base * (lo + (hi - lo) * u))
+
+
+Uniforms = Callable[[int, str], float]
+
+
+def iid_uniforms(seed: int) -> Uniforms:
+    """Independent draws: crisis ``i`` is the same whatever the number of crises."""
+    return lambda index, key: float(_rng(seed, index, key).random())
+
+
+def stratified_uniforms(seed: int, n: int) -> Uniforms:
+    """Latin-hypercube draws over ``n`` crises: for every sampled value, each of the ``n``
+    equal slices of [0, 1) holds exactly one crisis (a seeded permutation per value), so a
+    small crisis set covers every range evenly. Crisis ``i`` depends on ``n``."""
+    perms: dict[str, np.ndarray] = {}
+
+    def u(index: int, key: str) -> float:
+        if key not in perms:
+            perms[key] = np.random.default_rng([int(seed) & 0xFFFFFFFF, n, zlib.crc32(key.encode())]).permutation(n)
+        return float((perms[key][index] + _rng(seed, index, key).random()) / n)
+
+    return u
 
 
 def _expand(data: Any, parts: list[str], prefix: str = "") -> list[tuple[str, Any]]:
@@ -237,8 +264,10 @@ def _expand(data: Any, parts: list[str], prefix: str = "") -> list[tuple[str, An
     return _expand(data[head], rest, join(head))
 
 
-def draw_crisis(family: Family, index: int, seed: int) -> Crisis:
-    """Crisis ``index`` of the family for ``seed`` (independent of every other crisis)."""
+def draw_crisis(family: Family, index: int, seed: int, uniforms: Uniforms | None = None) -> Crisis:
+    """Crisis ``index`` of the family for ``seed`` (independent of every other crisis unless
+    ``uniforms`` stratifies them)."""
+    unif = uniforms or iid_uniforms(seed)
     data = family.base.model_dump(mode="python")
     data["mediator"] = None
     overrides: dict[str, Any] = {}
@@ -250,23 +279,26 @@ def draw_crisis(family: Family, index: int, seed: int) -> Crisis:
                                                      "a dotted path into the scenario")]) from None
         for cpath, base in concrete:
             try:
-                overrides[cpath] = _draw(spec, base, _rng(seed, index, cpath))
+                overrides[cpath] = _draw(spec, base, unif(index, cpath))
             except TypeError as exc:
                 raise InputError(family.source, [Problem(f"family.sample.{path}", str(exc), "a numeric field")]) from None
     med = family.mediation
-    ta = _draw(med.trust_adversary, 0.5, _rng(seed, index, "mediation.trust_adversary"))
-    tc = _draw(med.trust_coalition, 0.5, _rng(seed, index, "mediation.trust_coalition"))
+    ta = _draw(med.trust_adversary, 0.5, unif(index, "mediation.trust_adversary"))
+    tc = _draw(med.trust_coalition, 0.5, unif(index, "mediation.trust_coalition"))
     base = family.base.model_copy(update={"mediator": None})
     scenario = base.with_overrides(overrides) if overrides else base
     scenario = scenario.model_copy(update={"name": f"{family.base.name}#{index}"})
     return Crisis(index, scenario, float(np.clip(ta, 0, 1)), float(np.clip(tc, 0, 1)), overrides)
 
 
-def draw_crises(n: int, seed: int | None = None, family: Family | None = None) -> list[Crisis]:
-    """``n`` crises of the family (``seed`` defaults to the family's)."""
+def draw_crises(n: int, seed: int | None = None, family: Family | None = None, *,
+                stratified: bool = False) -> list[Crisis]:
+    """``n`` crises of the family (``seed`` defaults to the family's); ``stratified`` uses
+    Latin-hypercube draws (:func:`stratified_uniforms`), as the calibration does."""
     fam = family or load_family()
     s = fam.seed if seed is None else seed
-    return [draw_crisis(fam, i, s) for i in range(n)]
+    unif = stratified_uniforms(s, n) if stratified else iid_uniforms(s)
+    return [draw_crisis(fam, i, s, unif) for i in range(n)]
 
 
 # --- behaviour: the doctrine mix -----------------------------------------------------------

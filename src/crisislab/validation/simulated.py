@@ -162,14 +162,15 @@ class SimulationSet:
 def run_family(family: Family, *, crises: int | None = None, runs: int | None = None, seed: int | None = None,
                overrides: dict[str, Any] | None = None, populations: tuple[str, ...] = POPULATIONS,
                jobs: int = 1, progress: Callable[[int], None] | None = None,
-               executor: Executor | None = None) -> SimulationSet:
+               executor: Executor | None = None, stratified: bool = False) -> SimulationSet:
     """Draw ``crises`` crises (seeded) and simulate them; ``overrides`` apply to every crisis
-    after sampling (mechanism strengths); base-value overrides belong in the family itself."""
+    after sampling (mechanism strengths); base-value overrides belong in the family itself.
+    ``stratified`` draws the crises as a Latin hypercube (for small fixed sets)."""
     n = crises or family.crises
     r = runs or family.runs_per_crisis
     s = family.seed if seed is None else seed
     run_seed = zlib.crc32(f"runs:{s}".encode())
-    cs = draw_crises(n, s, family)
+    cs = draw_crises(n, s, family, stratified=stratified)
     tasks = [(c, family.doctrines, r, run_seed, overrides, family.mid, populations) for c in cs]
     results: list[CrisisCounts] = []
     if executor is not None or (jobs > 1 and len(tasks) > 1):
