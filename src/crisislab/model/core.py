@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from crisislab.model.mechanisms._base import clip01, mechanism
+from crisislab.model.mechanisms._base import clip01, mechanism, per_run
 from crisislab.model.mechanisms.catastrophe import (
     deep_strike_probability,
     inadvertent_climb_probability,
@@ -75,7 +75,7 @@ def adversary_choice(s: State, p: Params, a: Actions, rng: Streams) -> State:
 def concession_event(s: State, p: Params, a: Actions, rng: Streams) -> State:
     """Under shared risk the adversary sometimes backs down outright (a concession)."""
     k = p.k["brinkmanship"]
-    r = np.broadcast_to(np.asarray(a.risk, dtype=float), s.rung.shape)
+    r = per_run(a.risk, s.rung.shape, float)
     prob = p.s("brinkmanship") * k["concede"] * 0.2 * r * (1.0 - p.resolve[s.adversary_type]) * ~s.settled
     yes = rng.uniform(s.week, Slot.CONCEDE) < prob
     s.adversary_concessions = s.adversary_concessions + 0.1 * yes
@@ -138,7 +138,7 @@ def coalition_response(s: State, p: Params, a: Actions, rng: Streams) -> State:
     """Answer escalation with one more sanction tranche after the response lag (M02);
     pre-planned packages (M22) and automatic triggers (M12b) fire at once."""
     climbed = s.action > 0
-    respond = np.broadcast_to(np.asarray(a.respond, dtype=bool), s.rung.shape)
+    respond = per_run(a.respond, s.rung.shape, bool)
     want = climbed & respond
     s.pending_response = np.where(
         want, np.where(s.pending_response >= 0, np.minimum(s.pending_response, s.response_lag), s.response_lag), s.pending_response
@@ -170,7 +170,7 @@ def settlement(s: State, p: Params, a: Actions, rng: Streams) -> State:
     win = rng.uniform(s.week, Slot.SETTLE) < hazard
     rows = np.nonzero(win)[0]
     if rows.size:
-        linked = np.broadcast_to(np.asarray(a.link_agenda, dtype=bool), s.rung.shape)
+        linked = per_run(a.link_agenda, s.rung.shape, bool)
         r_a = adversary_reservation(s, p)
         # each settling run takes its best deal (screening.best_deal), grouped by the
         # frontier it faces (mandate breadth, linkage)

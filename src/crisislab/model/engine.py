@@ -192,18 +192,22 @@ def observe(s: State, p: Params) -> Observation:
 def normalise_actions(a: Actions, n: int, m: int) -> Actions:
     """Broadcast every action field to ``[runs]`` (``[runs, members]`` for unilateral)."""
     out: dict[str, Any] = {}
-    for f in fields(Actions):
-        v = getattr(a, f.name)
+    for name in _ACTION_FIELDS:
+        v = getattr(a, name)
         if v is None:
-            out[f.name] = None
-        elif f.name == "unilateral":
-            out[f.name] = np.broadcast_to(np.asarray(v, dtype=bool), (n, m))
+            out[name] = None
+        elif name == "unilateral":
+            arr = np.asarray(v, dtype=bool)
+            out[name] = arr if arr.shape == (n, m) else np.broadcast_to(arr, (n, m))
         else:
             arr = np.asarray(v)
             if arr.ndim > 1:
-                raise ValueError(f"action {f.name} must be a scalar or per-run array, got shape {arr.shape}")
-            out[f.name] = np.broadcast_to(arr, (n,))
+                raise ValueError(f"action {name} must be a scalar or per-run array, got shape {arr.shape}")
+            out[name] = arr if arr.shape == (n,) else np.full(n, arr)
     return Actions(**out)
+
+
+_ACTION_FIELDS = tuple(f.name for f in fields(Actions))
 
 
 @dataclass

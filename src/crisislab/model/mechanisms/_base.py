@@ -7,6 +7,11 @@ from typing import TypeVar
 
 import numpy as np
 
+try:
+    from numpy._core.umath import clip as _clip
+except ImportError:  # pragma: no cover - NumPy < 2
+    from numpy.core.umath import clip as _clip
+
 F = TypeVar("F", bound=Callable[..., object])
 
 
@@ -21,4 +26,12 @@ def mechanism(mid: str) -> Callable[[F], F]:
 
 
 def clip01(x: np.ndarray) -> np.ndarray:
-    return np.clip(x, 0.0, 1.0)
+    """``np.clip(x, 0, 1)`` (the same ufunc, without the Python-level wrapper)."""
+    return _clip(x, 0.0, 1.0)
+
+
+def per_run(v: object, shape: tuple[int, ...], dtype: type) -> np.ndarray:
+    """``np.broadcast_to(np.asarray(v, dtype=dtype), shape)``, without the copy-free view's
+    overhead when ``v`` already has that shape (actions normalised by the engine do)."""
+    arr = np.asarray(v, dtype=dtype)
+    return arr if arr.shape == shape else np.broadcast_to(arr, shape)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from crisislab.model import kernels
-from crisislab.model.mechanisms._base import clip01, mechanism
+from crisislab.model.mechanisms._base import clip01, mechanism, per_run
 from crisislab.model.params import CASUALTIES_PER_WEEK, Params
 from crisislab.model.rng import Slot, Streams
 from crisislab.model.state import Actions, State
@@ -56,7 +56,7 @@ def aid_entrenchment(s: State, p: Params, a: Actions, rng: Streams) -> State:
     """Aid raises defender capability and, through paranoia, the adversary's resolve."""
     k = p.k["aid_entrenchment"]
     st = p.s("aid_entrenchment")
-    aid = np.broadcast_to(np.asarray(a.aid, dtype=float), s.rung.shape)
+    aid = per_run(a.aid, s.rung.shape, float)
     s.defender_capability = clip01(p.defender_capability + st * k["capability_gain"] * aid * (1.0 - p.defender_capability))
     war = s.rung >= 4
     s.adversary_resolve = clip01(s.adversary_resolve + st * k["hardening"] * aid * p.paranoia[s.adversary_type] * war)
@@ -98,7 +98,7 @@ def inflexible_preconditions(s: State, p: Params, a: Actions, rng: Streams) -> S
     A type accepts a demobilisation precondition up to its ``accept_limit`` (blurred by
     ``softness``); a threshold above every type's limit means talks never open.
     """
-    pre = np.broadcast_to(np.asarray(a.precondition, dtype=float), s.rung.shape)
+    pre = per_run(a.precondition, s.rung.shape, float)
     opening = s.contact & ~s.talks_open & ~s.settled
     if p.on["inflexible_preconditions"]:
         soft = p.k["inflexible_preconditions"]["softness"]

@@ -12,7 +12,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from crisislab.model.mechanisms._base import mechanism
+from crisislab.model.mechanisms._base import mechanism, per_run
 from crisislab.model.mechanisms.negotiation import non_negotiable_concessions
 from crisislab.model.params import COALITION_RESERVATION, Params
 from crisislab.model.rng import Slot, Streams
@@ -69,7 +69,7 @@ def adversary_psychology(s: State, p: Params, a: Actions, rng: Streams) -> State
     k = p.k["adversary_psychology"]
     st = p.s("adversary_psychology")
     par = p.paranoia[s.adversary_type]
-    aid = np.broadcast_to(np.asarray(a.aid, dtype=float), s.rung.shape)
+    aid = per_run(a.aid, s.rung.shape, float)
     posture = 0.5 * aid + 0.6 * s.enlarged + 0.3 * p.tranche_intensity[s.tranche]
     s.threat_perception = st * par * posture
     s.u_escalate = s.u_escalate + k["threat_weight"] * s.threat_perception
@@ -178,7 +178,7 @@ def agenda_linkage(s: State, p: Params, a: Actions, rng: Streams) -> State:
     s.zone = np.where(s.talks_open, s.zone, 0.0)
     if rows.size == 0:
         return s
-    linked = np.broadcast_to(np.asarray(a.link_agenda, dtype=bool), s.rung.shape)
+    linked = per_run(a.link_agenda, s.rung.shape, bool)
     r_a = adversary_reservation(s, p)
     zone = np.empty(rows.size)
     for lk in (False, True):
