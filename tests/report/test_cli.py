@@ -64,3 +64,19 @@ def test_static_export_writes_real_png_and_svg(tmp_path):
     assert [p.name for p in paths] == ["tiny.png", "tiny.svg"]
     assert (tmp_path / "tiny.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert b"<svg" in (tmp_path / "tiny.svg").read_bytes()[:200]
+
+
+def test_report_draws_the_decisions_of_a_policy_ledger(compare_parquet, tmp_path, capsys):
+    ledger = tmp_path / "decisions.sqlite"
+    assert main(["policy", "replay", "conditionality", "example", "--ledger", str(ledger), "--format", "json"]) == 0
+    replayed = json.loads(capsys.readouterr().out)
+    n = replayed["counts"]["decisions"]
+    assert n > 0
+    out = tmp_path / "p.html"
+    assert main(["report", str(compare_parquet), "-o", str(out), "--scenario", "toy-3", "--seed", str(SEED), "--no-resimulate",
+                 "--ledger", str(ledger), "--format", "json"]) == 0
+    sections = {s["section"]: s for s in json.loads(capsys.readouterr().out)["sections"]}
+    assert sections["policy"]["figures"] == "policy-timeline"
+    html = out.read_text(encoding="utf-8")
+    assert html.count("<td>talks_denied</td>") == replayed["counts"]["by_kind"].get("talks_denied", 0)
+    assert main(["report", str(compare_parquet), "-o", str(out), "--no-resimulate", "--ledger", str(tmp_path / "none.sqlite")]) == 2

@@ -499,7 +499,7 @@ def create_app(config: ServerConfig) -> FastAPI:
 
         data = await body(request)
         spec, params = _parse_game(name, data)
-        key = data.get("key")
+        key = str(data.get("key"))
         if spec.metrics is None or key not in spec.params.model_fields or spec.params.model_fields[key].annotation is not float:
             raise InputError(f"game {name}", [Problem("key", repr(key)[:40], "a number parameter of a game with closed forms")])
         info = next(p for p in _game_params(spec) if p["name"] == key)
