@@ -28,8 +28,25 @@ Row = tuple[int, str, str, str]
 def ledger(tmp_path: Path) -> Path:
     path = tmp_path / "ledger.sqlite"
     res = replay("conditionality", "example", path, cameo=roots_table(), batch=7)
-    assert res.end_seq == 30 and verify(path).ok
+    assert res.end_seq == 30 and verify(path).ok and verify(path, deep=True).ok
     return path
+
+
+def test_stored_bodies_are_the_canonical_decision_bodies(ledger: Path) -> None:
+    """The fast body writer gives exactly canonical(decision_body(...)) for every decision."""
+    from crisislab.policy.engine import replay_events
+    from crisislab.policy.events import read_events, resolve_events
+    from crisislab.policy.load import compile_loaded, load_policy
+    from crisislab.policy.replay import decision_body
+
+    cp = compile_loaded(load_policy("conditionality"), roots_table())
+    events, _ = read_events(resolve_events("example"), cp.table)
+    decs = replay_events(cp, events)
+    stored = [r[3] for r in rows_of(ledger)[1:-1]]
+    assert len(stored) == len(decs) == 28
+    for n, (dec, text) in enumerate(zip(decs, stored, strict=True), start=1):
+        line = events[dec.at].line if dec.at is not None else None
+        assert text == canonical(decision_body(dec, 1, n, line))
 
 
 def rows_of(path: Path) -> list[Row]:

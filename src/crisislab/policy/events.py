@@ -202,6 +202,10 @@ class EventReader:
         self._dates = _DateParser()
         self._last_day: int | None = None
         self._bad_fh: IO[str] | None = None
+        self._cc: dict[str, object] = {}
+        self._codes: dict[str, tuple[str, int]] = {}
+        self._gs: dict[str, object] = {}
+        self._rel: dict[str, object] = {}
         if fmt not in FORMATS:
             raise InputError("--events-format", [Problem("(option)", repr(fmt), f"one of {', '.join(FORMATS)}")])
 
@@ -310,6 +314,18 @@ class EventReader:
         f_src, f_tgt = fallback.get("source"), fallback.get("target")
         stats = self.stats
         prev_line = reader.line_num
+        # fast path: a row whose every field is already known from earlier rows
+        dcache, cc, codes, gs, rels = self._dates.cache, self._cc, self._codes, self._gs, self._rel
+        no_col = len(header)  # an index that is never a column: reads as ""
+        j_g = i_g if i_g is not None else no_col
+        j_rel = i_rel if i_rel is not None else no_col
+        j_pub = i_pub if i_pub is not None else no_col
+        j_forum = i_forum if i_forum is not None else no_col
+        j_agenda = i_agenda if i_agenda is not None else no_col
+        cc.setdefault("", None)
+        gs.setdefault("", None)
+        rels.setdefault("", None)
+        miss = _MISS
         while True:
             try:
                 row = next(reader)
@@ -323,6 +339,33 @@ class EventReader:
                 continue
             line = reader.line_num
             stats.lines += 1
+            if len(row) == ncols:
+                row.append("")
+                day = dcache.get(row[i_date])
+                src = cc.get(row[i_src])
+                tgt = cc.get(row[i_tgt])
+                cd = codes.get(row[i_code])
+                g10 = gs.get(row[j_g], miss)
+                rel = rels.get(row[j_rel], miss)
+                pub = cc.get(row[j_pub], miss)
+                forum = cc.get(row[j_forum], miss)
+                agenda = cc.get(row[j_agenda], miss)
+                last = self._last_day
+                if (
+                    day is not None and src and tgt and cd is not None and g10 is not miss and rel is not miss
+                    and pub is not miss and forum is not miss and agenda is not miss
+                    and (last is None or day >= last) and "".join(row).isascii()
+                ):
+                    self._last_day = day
+                    if stats.first_day is None:
+                        stats.first_day = day
+                    stats.last_day = day
+                    stats.events += 1
+                    prev_line = line
+                    yield Event(day, src, tgt, cd[0], cd[1] if g10 is None else g10, rel, pub or "", forum, agenda,  # type: ignore[arg-type]
+                                line, None if i_id is None else _clean(row[i_id]))
+                    continue
+                row.pop()
             try:
                 if len(row) != ncols:
                     if not row or (len(row) == 1 and not row[0].strip()):
@@ -410,6 +453,70 @@ class EventReader:
 
     # -- one event -------------------------------------------------------------------------
 
+    def _c(self, value: Any) -> str | None:
+        """:func:`_clean` with a cache (actor names, codes and outlets repeat a lot)."""
+        if value.__class__ is str:
+            hit = self._cc.get(value, _MISS)
+            if hit is _MISS:
+                hit = _clean(value)
+                if len(self._cc) < 200_000:
+                    self._cc[value] = hit
+            return hit  # type: ignore[return-value]
+        return _clean(value)
+
+    def _code(self, raw: Any) -> tuple[str, int]:
+        """A checked CAMEO code and its table weight in tenths (cached)."""
+        hit = self._codes.get(raw) if raw.__class__ is str else None
+        if hit is not None:
+            return hit
+        code = _clean(raw)
+        if code is None:
+            raise _Bad("no CAMEO code", "a CAMEO event code such as '036'")
+        table = self.table
+        if not table.is_known(code):
+            hint = " (leading zeros matter: '36' is not '036')" if code.isdigit() and len(code) <= 3 and not code.startswith("0") else ""
+            raise _Bad(f"CAMEO code {short_repr(code)}", f"a code in the CAMEO table ({table.level} table){hint}")
+        g10 = table.goldstein10(code)
+        assert g10 is not None
+        out = (code, g10)
+        if raw.__class__ is str and len(self._codes) < 100_000:
+            self._codes[raw] = out
+        return out
+
+    def _goldstein(self, raw: Any) -> int | None:
+        """A Goldstein score in tenths, ``None`` when missing (cached for text)."""
+        if raw is None:
+            return None
+        if raw.__class__ is str:
+            hit = self._gs.get(raw, _MISS)
+            if hit is not _MISS:
+                return hit  # type: ignore[return-value]
+        g10: int | None = None
+        if not _missing(raw):
+            g = _number(raw, "Goldstein score")
+            if not -10.0 <= g <= 10.0:
+                raise _Bad(f"Goldstein score {short_repr(raw)}", "a number from -10 to 10")
+            g10 = int(round(g * 10.0))
+        if raw.__class__ is str and len(self._gs) < 100_000:
+            self._gs[raw] = g10
+        return g10
+
+    def _reliability(self, raw: Any) -> float | None:
+        if raw is None:
+            return None
+        if raw.__class__ is str:
+            hit = self._rel.get(raw, _MISS)
+            if hit is not _MISS:
+                return hit  # type: ignore[return-value]
+        rel: float | None = None
+        if not _missing(raw):
+            rel = _number(raw, "reliability")
+            if not 0.0 <= rel <= 1.0:
+                raise _Bad(f"reliability {short_repr(raw)}", "a number from 0 to 1")
+        if raw.__class__ is str and len(self._rel) < 100_000:
+            self._rel[raw] = rel
+        return rel
+
     def _make(
         self,
         line: int,
@@ -429,33 +536,18 @@ class EventReader:
             if _missing(date_text):
                 raise _Bad("no date", "a date as YYYY-MM-DD")
             day = self._dates(str(date_text))
-        source = _clean(source)
+        c = self._c
+        source = c(source)
         if source is None:
             raise _Bad("no source actor", "the name of the actor that acted")
-        target = _clean(target)
+        target = c(target)
         if target is None:
             raise _Bad("no target actor", "the name of the actor acted upon")
-        code = _clean(code)
-        if code is None:
-            raise _Bad("no CAMEO code", "a CAMEO event code such as '036'")
-        table = self.table
-        if not table.is_known(code):
-            hint = " (leading zeros matter: '36' is not '036')" if code.isdigit() and len(code) <= 3 and not code.startswith("0") else ""
-            raise _Bad(f"CAMEO code {short_repr(code)}", f"a code in the CAMEO table ({table.level} table){hint}")
-        g10: int | None
-        if goldstein is None or (goldstein.__class__ is str and goldstein in MISSING_EXACT) or _missing(goldstein):
-            g10 = table.goldstein10(code)
-            assert g10 is not None
-        else:
-            g = _number(goldstein, "Goldstein score")
-            if not -10.0 <= g <= 10.0:
-                raise _Bad(f"Goldstein score {short_repr(goldstein)}", "a number from -10 to 10")
-            g10 = int(round(g * 10.0))
-        rel: float | None = None
-        if reliability is not None and not _missing(reliability):
-            rel = _number(reliability, "reliability")
-            if not 0.0 <= rel <= 1.0:
-                raise _Bad(f"reliability {short_repr(reliability)}", "a number from 0 to 1")
+        code, g_table = self._code(code)
+        g10 = self._goldstein(goldstein)
+        if g10 is None:
+            g10 = g_table
+        rel = self._reliability(reliability)
         last = self._last_day
         if last is not None and day < last:
             raise _Bad(f"date {iso_day(day)} after an event dated {iso_day(last)}", "events in time order (sort the file by date)")
@@ -465,7 +557,10 @@ class EventReader:
             stats.first_day = day
         stats.last_day = day
         stats.events += 1
-        return Event(day, source, target, code, g10, rel, _clean(publisher) or "", _clean(forum), _clean(agenda), line, _clean(eid))
+        return Event(day, source, target, code, g10, rel, c(publisher) or "", c(forum), c(agenda), line, _clean(eid))
+
+
+_MISS = object()
 
 
 MISSING_EXACT = frozenset({"", "NA", "na", "N/A", "n/a", "NaN", "nan", "null", "NULL", "None", "none"})

@@ -130,7 +130,10 @@ class Ledger:
 
     def append(self, bodies: Iterable[dict[str, Any]]) -> list[tuple[int, str]]:
         """Append entries in one transaction; return their ``(seq, hash)``."""
-        texts = [canonical(b) for b in bodies]
+        return self.append_texts([canonical(b) for b in bodies])
+
+    def append_texts(self, texts: list[str]) -> list[tuple[int, str]]:
+        """Like :meth:`append` for bodies already serialised with :func:`canonical`."""
         if not texts:
             return []
         conn = self.conn

@@ -23,7 +23,7 @@ from crisislab.policy.cameo import CameoTable, load_table
 from crisislab.policy.compiled import CompiledPolicy
 from crisislab.policy.engine import Decision, ReplayEngine
 from crisislab.policy.events import EventReader, ReadStats, iso_day, resolve_events
-from crisislab.policy.ledger import Ledger
+from crisislab.policy.ledger import Ledger, canonical
 from crisislab.policy.load import compile_loaded, load_policy, policy_hash
 
 BATCH = 5000
@@ -74,6 +74,43 @@ def decision_body(dec: Decision, replay_seq: int, number: int, at_line: int | No
         "events": records,
         "at_line": at_line,
     }
+
+
+class BodyWriter:
+    """Serialises decision bodies to canonical JSON quickly.
+
+    An event cited by many decisions (an attack that keeps talks refused for weeks) is
+    serialised once; the body is assembled around the cited records, which is the text
+    :func:`~crisislab.policy.ledger.canonical` would give for :func:`decision_body`.
+    """
+
+    def __init__(self, label: Callable[[int], str] = iso_day) -> None:
+        self.label = label
+        self.records: dict[int, str] = {}
+        self.days: dict[int, str] = {}
+
+    def text(self, dec: Decision, replay_seq: int, number: int, at_line: int | None) -> str:
+        recs = self.records
+        parts = []
+        for o, e in zip(dec.events, dec.records or (), strict=True):
+            r = recs.get(o)
+            if r is None:
+                if len(recs) > 200_000:
+                    recs.clear()
+                r = recs[o] = canonical(e.record(self.label))
+            parts.append(r)
+        day = self.days.get(dec.day)
+        if day is None:
+            day = self.days[dec.day] = canonical(self.label(dec.day))
+        # kind and rule are identifiers (policy names are validated), safe to write as they are
+        return (
+            '{"at_line":' + ("null" if at_line is None else str(int(at_line)))
+            + ',"date":' + day
+            + ',"detail":' + canonical(dates_in(dec.detail, self.label))
+            + ',"events":[' + ",".join(parts)
+            + '],"kind":"' + dec.kind + '","n":' + str(int(number)) + ',"replay":' + str(int(replay_seq))
+            + ',"rule":"' + dec.rule + '","type":"decision"}'
+        )
 
 
 @dataclass
@@ -144,29 +181,37 @@ def replay(
         "started": datetime.now(UTC).isoformat(timespec="seconds"),
     }
     engine = ReplayEngine(cp)
+    writer = BodyWriter()
     by_kind: Counter[str] = Counter()
     rows: list[dict[str, Any]] = []
-    pending: list[dict[str, Any]] = []
+    pending: list[str] = []
+    shown: list[dict[str, Any] | None] = []
     number = 0
     with Ledger(ledger) as led:
         [(start_seq, _)] = led.append([start_body])
 
         def flush() -> None:
             if pending:
-                written = led.append(pending)
-                for body, (seq, _) in zip(pending, written, strict=True):
-                    body["entry"] = seq  # for display only: the entry is already written
+                written = led.append_texts(pending)
+                for body, (seq, _) in zip(shown, written, strict=True):
+                    if body is not None:
+                        body["entry"] = seq  # for display only: the entry is already written
                 pending.clear()
+                shown.clear()
 
         def take(decs: list[Decision], line: int | None) -> None:
             nonlocal number
             for dec in decs:
                 number += 1
                 by_kind[dec.kind] += 1
-                body = decision_body(dec, start_seq, number, line if dec.at is not None else None)
-                pending.append(body)
+                at_line = line if dec.at is not None else None
+                pending.append(writer.text(dec, start_seq, number, at_line))
                 if len(rows) < keep:
+                    body = decision_body(dec, start_seq, number, at_line)
                     rows.append(body)
+                    shown.append(body)
+                else:
+                    shown.append(None)
             if len(pending) >= batch:
                 flush()
 
