@@ -152,3 +152,16 @@ def test_bad_family_files_are_input_errors(tmp_path: Path):
         with pytest.raises(InputError) as err:
             load_family(path)
         assert needle in str(err.value), (needle, str(err.value))
+
+
+def test_stratified_draws_put_one_crisis_in_each_slice(family):
+    n = 8
+    crises = draw_crises(n, seed=6, family=family, stratified=True)
+    base = family.base.adversary.rationality
+    u = [(c.scenario.adversary.rationality / base - 0.5) for c in crises]  # scale [0.5, 1.5] -> [0, 1)
+    assert sorted(int(x * n) for x in u) == list(range(n))
+    assert sorted(c.scenario.adversary.initial_rung for c in crises) == [1] * 4 + [2] * 4
+    # iid draws are not stratified and do not depend on n
+    iid = draw_crises(n, seed=6, family=family)
+    assert iid[0].scenario == draw_crises(2, seed=6, family=family)[0].scenario
+    assert crises[0].scenario != draw_crises(4, seed=6, family=family, stratified=True)[0].scenario

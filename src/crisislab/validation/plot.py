@@ -15,6 +15,9 @@ def plot_reports(reports: dict[str, dict[str, Any]], path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    plt.rcParams["svg.fonttype"] = "none"  # keep text as text in SVG
+    plt.rcParams["svg.hashsalt"] = "crisislab"  # stable ids, so the same figure gives the same file
+
     first = next(iter(reports.values()))
     rows = [r for r in first["facts"] if r["result"] != "not simulated" and r["unit"] == "share"]
     fig, ax = plt.subplots(figsize=(8.0, 0.42 * len(rows) + 1.4))
