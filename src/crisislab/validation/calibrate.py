@@ -127,6 +127,8 @@ class Objective:
 
     family: Family
     facts: list[Fact]
+    fingerprint: str = ""
+    fingerprint_after: str = ""
     crises: int
     runs: int
     seed: int
@@ -188,6 +190,7 @@ def calibrate(data_dir: str | Path | None, *, seed: int = 1, crises: int = 12, r
         raise InputError("calibrate", [Problem("(options)", f"evals={evals}, scan={scan}, crises={crises}, runs={runs}",
                                                "evals, crises, runs >= 1 and scan >= 0")])
     defaults = default_values(fam)
+    fingerprint = model_fingerprint()
     pool = ProcessPoolExecutor(max_workers=jobs) if jobs > 1 else None
     try:
         obj = Objective(fam, facts, crises, runs, seed, pool)
@@ -227,7 +230,8 @@ def calibrate(data_dir: str | Path | None, *, seed: int = 1, crises: int = 12, r
     finally:
         if pool is not None:
             pool.shutdown()
-    return CalibrationResult(best_values, defaults, j_default, j_best, len(obj.history), sim_default, sim_fitted, facts)
+    return CalibrationResult(best_values, defaults, j_default, j_best, len(obj.history), sim_default, sim_fitted, facts,
+                             fingerprint, model_fingerprint())
 
 
 def write_calibration(result: CalibrationResult, path: Path, *, data_dir: str | Path | None, seed: int, crises: int,
@@ -251,7 +255,8 @@ def write_calibration(result: CalibrationResult, path: Path, *, data_dir: str | 
         "tolerances": {"version": tol.version, "sha256": sha256_prefix(default_path())},
         "data": {ICB1.relpath: sha256_prefix(folder / ICB1.relpath)},
         "data_note": "only the ICB crisis-level file is read; MID, TIES and GSDB (all held-out facts) are not",
-        "model_fingerprint": model_fingerprint(),
+        "model_fingerprint": result.fingerprint or model_fingerprint(),
+        "model_changed_during_run": bool(result.fingerprint and result.fingerprint_after != result.fingerprint),
         "model_note": ("sha256 prefix of the engine, doctrine and policy source (crisislab.validation.calibrate."
                        "model_fingerprint); when it differs from the installed code the fit is stale: re-run the command"),
         "fitted_on": {f.id: {"historical": round(f.value, 4), "se": round(se_of(f), 4),

@@ -224,6 +224,9 @@ def calibrate_cmd(
                f"--scan {scan} --evals {evals}")
     doc = write_calibration(result, out, data_dir=data, seed=seed, crises=crises, runs=runs, scan=scan, evals=evals,
                             command=command)
+    if doc["model_changed_during_run"]:
+        err_console.print("warning: the engine, doctrine or policy source changed while calibrating; "
+                          "the fit is recorded but should be re-run on a fixed code state", highlight=False)
     rows = [{"parameter": k, "default": result.defaults[k], "fitted": result.values[k],
              "low": CAL_PARAMS[k][0], "high": CAL_PARAMS[k][1]} for k in CAL_PARAMS]
     if form is Format.json:
