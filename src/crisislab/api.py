@@ -8,14 +8,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import pandas as pd
 
 from crisislab.doctrines import PRESETS, Doctrine, get_doctrine
 from crisislab.experiments.compare import Comparison, compare_outcomes
-from crisislab.model.engine import SimulationResult, TraceRow, run_batch
+from crisislab.model.batches import Job, iter_chunks
+from crisislab.model.engine import SimulationResult, TraceRow
 from crisislab.model.params import Params, compile_scenario
 from crisislab.scenario import Scenario, load_scenario
 
@@ -38,12 +39,16 @@ def simulate(
     doctrine_params: dict[str, Any] | None = None,
     chunk_size: int | None = None,
     progress: Progress | None = None,
+    backend: str = "local",
+    workers: int | None = None,
 ) -> pd.DataFrame:
     """Simulate ``runs`` runs of one doctrine; one row per run (column ``run`` is the global
-    run index ``run_offset + i``). Results do not depend on ``chunk_size``."""
+    run index ``run_offset + i``). Results do not depend on ``chunk_size`` (runs per batch,
+    which bounds memory), on ``backend`` (``local``, ``processes`` or ``auto``) or on
+    ``workers`` (processes; default: the CPUs available)."""
     return simulate_full(
         scenario, doctrine, runs, seed, run_offset=run_offset, doctrine_params=doctrine_params,
-        chunk_size=chunk_size, progress=progress,
+        chunk_size=chunk_size, progress=progress, backend=backend, workers=workers,
     ).outcomes
 
 
@@ -60,21 +65,51 @@ def simulate_full(
     trace_runs: Sequence[int] = (),
     record: bool = False,
     params: Params | None = None,
+    backend: str = "local",
+    workers: int | None = None,
 ) -> SimulationResult:
     """Like :func:`simulate` but returns trajectories (``record=True``) and traces too."""
+    _check_runs(runs)
+    p = params if params is not None else compile_scenario(_scenario(scenario))
+    doc = get_doctrine(doctrine, **(doctrine_params or {}))
+    job = Job(doc, runs, seed, run_offset, tuple(trace_runs), record)
+    parts: list[SimulationResult] = []
+    for _, part in iter_chunks(p, [job], chunk_size=chunk_size or DEFAULT_CHUNK, backend=backend, workers=workers):
+        parts.append(part)
+        if progress is not None:
+            progress(len(part.outcomes))
+    return _merge(parts)
+
+
+def iter_simulate(
+    scenario: Scenario | str | None = None,
+    doctrine: str | Doctrine = "isolation",
+    runs: int = 1000,
+    seed: int = 0,
+    *,
+    run_offset: int = 0,
+    doctrine_params: dict[str, Any] | None = None,
+    chunk_size: int | None = None,
+    backend: str = "local",
+    workers: int | None = None,
+) -> Iterator[pd.DataFrame]:
+    """Like :func:`simulate`, but yield the outcome table chunk by chunk (in run order), so
+    that memory stays bounded by ``chunk_size`` however many runs there are."""
+    _check_runs(runs)
+    p = compile_scenario(_scenario(scenario))
+    job = Job(get_doctrine(doctrine, **(doctrine_params or {})), runs, seed, run_offset)
+    for _, part in iter_chunks(p, [job], chunk_size=chunk_size or DEFAULT_CHUNK, backend=backend, workers=workers):
+        yield part.outcomes
+
+
+def _check_runs(runs: int) -> None:
     if runs < 1:
         from crisislab.errors import InputError, Problem
 
         raise InputError("--runs", [Problem("runs", str(runs), "a whole number of at least 1")])
-    p = params if params is not None else compile_scenario(_scenario(scenario))
-    doc = get_doctrine(doctrine, **(doctrine_params or {}))
-    chunk = max(1, chunk_size or DEFAULT_CHUNK)
-    parts: list[SimulationResult] = []
-    for start in range(0, runs, chunk):
-        n = min(chunk, runs - start)
-        parts.append(run_batch(p, doc, n, seed, run_offset=run_offset + start, trace_runs=trace_runs, record=record))
-        if progress is not None:
-            progress(n)
+
+
+def _merge(parts: list[SimulationResult]) -> SimulationResult:
     if len(parts) == 1:
         return parts[0]
     import numpy as np
@@ -93,8 +128,12 @@ def compare(
     *,
     chunk_size: int | None = None,
     progress: Progress | None = None,
+    backend: str = "local",
+    workers: int | None = None,
 ) -> Comparison:
     """Compare doctrines on the same runs (common random numbers); see :class:`Comparison`.
+    With ``backend="processes"`` (or ``"auto"``) the doctrines' chunks are spread over
+    worker processes; results do not depend on the backend or the chunk size.
 
     >>> c = compare("toy-3", ["isolation", "open_channels"], runs=50, seed=2)
     >>> sorted(c.to_json()["paired"])
@@ -104,12 +143,15 @@ def compare(
     p = compile_scenario(sc)
     if isinstance(doctrines, str):
         doctrines = list(PRESETS) if doctrines == "all" else [d.strip() for d in doctrines.split(",") if d.strip()]
-    outs: dict[str, pd.DataFrame] = {}
-    for d in doctrines:
-        doc = get_doctrine(d)
-        outs[doc.name] = simulate_full(
-            sc, doc, runs, seed, chunk_size=chunk_size, progress=progress, params=p
-        ).outcomes
+    _check_runs(runs)
+    docs = [get_doctrine(d) for d in doctrines]
+    parts: list[list[SimulationResult]] = [[] for _ in docs]
+    jobs = [Job(doc, runs, seed) for doc in docs]
+    for i, part in iter_chunks(p, jobs, chunk_size=chunk_size or DEFAULT_CHUNK, backend=backend, workers=workers):
+        parts[i].append(part)
+        if progress is not None:
+            progress(len(part.outcomes))
+    outs = {doc.name: _merge(ps).outcomes for doc, ps in zip(docs, parts, strict=True)}
     return compare_outcomes(outs, scenario=sc.name, seed=seed)
 
 
@@ -121,4 +163,4 @@ def trace(
     return pd.DataFrame([r.__dict__ for r in res.trace])
 
 
-__all__ = ["Comparison", "compare", "load_scenario", "simulate", "simulate_full", "trace"]
+__all__ = ["Comparison", "compare", "iter_simulate", "load_scenario", "simulate", "simulate_full", "trace"]
