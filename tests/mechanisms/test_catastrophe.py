@@ -53,14 +53,11 @@ def _eu_no_channel() -> pd.DataFrame:
             marks=pytest.mark.xfail(
                 strict=True,
                 reason=(
-                    "a regular coordinated channel without agreement raises P(nuclear use) in "
-                    "eu-russia (2000 runs: +0.011 [+0.005, +0.017], peak escalation +0.36): M06 "
-                    "lets permanence recover only in weeks with no premature contact at all "
-                    "(prem == 0), and a regular channel always keeps a small sporadic share "
-                    "(0.25 x (1 - regularity) > 0), so permanence never recovers (final -0.167) and "
-                    "the lost deterrence outweighs M13's sigma cut; with M06 switched off it is "
-                    "still no better (+0.0005 [-0.0012, +0.0022], peak +0.077) because that "
-                    "recovery gate stays active when M06 is off (permanence -0.074)"
+                    "in the full model a new regular coordinated channel without agreement does not "
+                    "lower P(nuclear use) in eu-russia (2000 runs: +0.0015 [-0.0023, +0.0053]; peak "
+                    "escalation +0.06, permanence -0.038): M06 charges its first, still sporadic weeks "
+                    "as premature contact and the lost deterrence (M05) outweighs M13's sigma cut. "
+                    "With M06 off the channel helps: see test_channels_isolated_from_credibility_cost"
                 ),
             ),
         ),
@@ -196,14 +193,13 @@ def _sporadic(kind: str):
             marks=pytest.mark.xfail(
                 strict=True,
                 reason=(
-                    "weekly coordinated contact does worse on P(nuclear use) than the same channel "
-                    "used every 4 weeks (toy-3, 2000 runs: sporadic - regular = -0.0025 "
-                    "[-0.0047, -0.0003]; peak escalation -0.12): M06 lets permanence recover only "
-                    "in weeks with no premature contact (prem == 0), which a weekly channel never "
-                    "has (its sporadic share 0.25 x (1 - regularity) stays > 0), so the sporadic arm "
-                    "ends with higher permanence (+0.064) and the regular channel's sigma cut does "
-                    "not make up for it; with M06 off the two arms tie on P(nuclear use) "
-                    "(-0.0005 [-0.0015, +0.0005])"
+                    "in the full model weekly coordinated contact does not beat the same channel "
+                    "used every 4 weeks on P(nuclear use) (toy-3, 2000 runs: sporadic - regular = "
+                    "-0.0005 [-0.0015, +0.0005]; peak escalation -0.002 [-0.013, +0.009]): the weekly "
+                    "channel pays M06's premature-contact cost while its regularity builds up "
+                    "(sporadic arm permanence +0.013), which offsets its sigma cut. With M06 off the "
+                    "regular channel wins on peak escalation: see "
+                    "test_channels_isolated_from_credibility_cost"
                 ),
             ),
         ),
@@ -221,3 +217,23 @@ def test_m18_dialogue_consistency(kind: str):
         no_m18 = arm("toy-3", _sporadic(kind), runs=RUNS, overrides=off("dialogue_consistency"))
         d = paired_diff(no_m18, sporadic, "p_nuclear_use")
         assert_positive(d, "M18 on - off for sporadic unilateral contact, P(nuclear use)")
+
+
+def test_channels_isolated_from_credibility_cost():
+    """M13 and M18 with the credibility cost of contact (M06) held off.
+
+    In the full model a new channel pays M06's cost for premature contact in its first,
+    still sporadic weeks, and that can outweigh M13's benefit (the two xfail cases above:
+    the sources disagree, and the model weighs them). With M06 off the channel's own
+    effect shows: a regular coordinated channel lowers peak escalation and P(war) against
+    no channel (eu-russia) and against the same channel used every 4 weeks (toy-3)."""
+    ov = NO_DEALS | off("credibility_decay")
+    none = arm("eu-russia", levers(sanction_floor=1), runs=RUNS, overrides=ov)
+    chan = arm("eu-russia", levers(sanction_floor=1, **CHANNELS["regular_channel"]), runs=RUNS, overrides=ov)
+    assert (chan["talks_weeks_total"] == 0).all()
+    assert_negative(paired_diff(none, chan, "peak_escalation"), "regular channel - none (M06 off), peak escalation")
+    assert_negative(paired_diff(none, chan, "p_war"), "regular channel - none (M06 off), P(war)")
+    off06 = off("credibility_decay")
+    regular = arm("toy-3", REGULAR, runs=RUNS, overrides=off06)
+    sporadic = arm("toy-3", _sporadic("sporadic_coordinated"), runs=RUNS, overrides=off06)
+    assert_positive(paired_diff(regular, sporadic, "peak_escalation"), "sporadic - regular (M06 off), peak escalation")

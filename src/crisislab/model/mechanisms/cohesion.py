@@ -97,18 +97,20 @@ def zero_sum_misreading(s: State, p: Params, a: Actions, rng: Streams) -> State:
 def credibility_decay(s: State, p: Params, a: Actions, rng: Streams) -> State:
     """Premature contact and dissent erode the believed permanence of sanctions.
 
-    Permanence recovers by ``recovery`` per week of consistent enforcement (no premature
-    contact, sanctions in force), which costs diplomatic capital.
+    Permanence recovers by up to ``recovery`` per week of consistent enforcement
+    (sanctions in force), in proportion to how little premature contact there was; the
+    re-anchoring costs diplomatic capital. Switched off, permanence stays where it starts.
     """
+    if not p.on["credibility_decay"]:
+        return s
     k = p.k["credibility_decay"]
-    st = p.s("credibility_decay")
+    st = p.strength["credibility_decay"]
     prem = _premature(s, p, a)
     decay = st * (k["d_talk"] * prem + k["d_dissent"] * s.polarisation)
-    consistent = (prem == 0) & (s.tranche > 0)
-    can_pay = s.diplomatic_capital > k["anchor_cost"]
-    regain = consistent & can_pay
+    consistency = np.clip(1.0 - prem, 0.0, 1.0) * (s.tranche > 0)
+    regain = consistency * (s.diplomatic_capital > k["anchor_cost"])
     s.permanence = clip01(s.permanence - decay + k["recovery"] * regain * (1.0 - s.permanence))
-    s.diplomatic_capital = clip01(s.diplomatic_capital - k["anchor_cost"] * regain * (st > 0) + 0.01)
+    s.diplomatic_capital = clip01(s.diplomatic_capital - k["anchor_cost"] * regain + 0.01)
     return s
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from crisislab.model import kernels
-from crisislab.model.mechanisms._base import clip01, mechanism
+from crisislab.model.mechanisms._base import clip01, mechanism, per_run
 from crisislab.model.params import Params
 from crisislab.model.rng import Slot, Streams
 from crisislab.model.state import Actions, State
@@ -50,7 +50,7 @@ def messaging_discipline(s: State, p: Params, a: Actions, rng: Streams) -> State
     (Its effect on statement variance is applied in M09.)"""
     k = p.k["messaging_discipline"]
     st = p.s("messaging_discipline")
-    tone = 2.0 * (0.5 - np.broadcast_to(np.asarray(a.messaging, dtype=float), s.rung.shape))  # +1 insults .. -1 empathy
+    tone = 2.0 * (0.5 - per_run(a.messaging, s.rung.shape, float))  # +1 insults .. -1 empathy
     s.adversary_resolve = clip01(s.adversary_resolve + st * k["harden"] * tone)
     s.mediator_trust = clip01(s.mediator_trust - st * k["trust_loss"] * tone)
     return s
@@ -77,7 +77,9 @@ def cross_domain_stratagems(s: State, p: Params, a: Actions, rng: Streams) -> St
 @mechanism("M30")
 def economic_contagion(s: State, p: Params, a: Actions, rng: Streams) -> State:
     """Members pay for sanctions by their trade exposure and energy dependence; support
-    decays with that cost and recovers with the threat (the ladder rung)."""
+    decays with that cost and recovers with the threat (the ladder rung). Members whose
+    support falls below ``defect_below`` stop enforcing, and the adversary's damage falls
+    by their share of the coalition's trade with it."""
     k = p.k["economic_contagion"]
     st = p.s("economic_contagion")
     inten = p.tranche_intensity[s.tranche]
@@ -87,12 +89,21 @@ def economic_contagion(s: State, p: Params, a: Actions, rng: Streams) -> State:
     cost, support, gdp_weighted = kernels.contagion_update(
         s.support, inten, exposure, s.rung, p.gdp / p.gdp.sum(), st * k["decay"], k["threat_recovery"]
     )
+    # members whose support fell below ``defect_below`` stop enforcing: they bear no cost
+    # and the adversary escapes the share of coalition trade they carry
+    defected = support < k["defect_below"]
+    leak = np.zeros(s.rung.shape)
+    if st > 0 and defected.any():
+        cost = np.where(defected, 0.0, cost)
+        gdp_weighted = cost @ (p.gdp / p.gdp.sum())
+        trade = p.trade_exposure * p.gdp
+        leak = (defected * trade[None, :]).sum(axis=1) / trade.sum()
     s.member_cost = cost
-    aid_cost = 0.002 * np.broadcast_to(np.asarray(a.aid, dtype=float), s.rung.shape)
+    aid_cost = 0.002 * per_run(a.aid, s.rung.shape, float)
     weekly = gdp_weighted + aid_cost
     s.coalition_cost = s.coalition_cost + weekly / 52.0
     s.support = support
-    s.adversary_damage = s.adversary_damage + p.tranche_damage[s.tranche] * s.isolation / 52.0
+    s.adversary_damage = s.adversary_damage + p.tranche_damage[s.tranche] * s.isolation * (1.0 - leak) / 52.0
     return s
 
 
@@ -104,7 +115,7 @@ def brinkmanship(s: State, p: Params, a: Actions, rng: Streams) -> State:
     is drawn in the ladder step (:func:`catastrophe_probability`).
     """
     k = p.k["brinkmanship"]
-    r = np.broadcast_to(np.asarray(a.risk, dtype=float), s.rung.shape)
+    r = per_run(a.risk, s.rung.shape, float)
     stake = p.resolve[s.adversary_type]
     s.u_deescalate = s.u_deescalate + p.s("brinkmanship") * k["concede"] * r * (1.0 - stake)
     return s
@@ -112,7 +123,7 @@ def brinkmanship(s: State, p: Params, a: Actions, rng: Streams) -> State:
 
 def catastrophe_probability(s: State, p: Params, a: Actions) -> np.ndarray:
     """P(loss of control this week) = catastrophe * r^2, doubled at the nuclear-signalling rung."""
-    r = np.broadcast_to(np.asarray(a.risk, dtype=float), s.rung.shape)
+    r = per_run(a.risk, s.rung.shape, float)
     return p.s("brinkmanship") * p.k["brinkmanship"]["catastrophe"] * r**2 * (1.0 + (s.rung >= 6))
 
 
