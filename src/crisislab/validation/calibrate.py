@@ -127,8 +127,6 @@ class Objective:
 
     family: Family
     facts: list[Fact]
-    fingerprint: str = ""
-    fingerprint_after: str = ""
     crises: int
     runs: int
     seed: int
@@ -176,6 +174,8 @@ class CalibrationResult:
     simulated_default: dict[str, float]
     simulated_fitted: dict[str, float]
     facts: list[Fact]
+    fingerprint: str = ""
+    fingerprint_after: str = ""
 
 
 def calibrate(data_dir: str | Path | None, *, seed: int = 1, crises: int = 12, runs: int = 300, scan: int = 12,

@@ -29,7 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -328,7 +328,7 @@ class MixDoctrine(Doctrine):
     summary = "The doctrine mix of the generic crisis family (see generic.yaml)."
     levers = ("talks", "mediator")
     mechanisms = ()
-    defaults: dict[str, Any] = {}
+    defaults: ClassVar[dict[str, Any]] = {}
 
     def __init__(self, weights: dict[str, float], mediated: bool = False) -> None:
         super().__init__()
