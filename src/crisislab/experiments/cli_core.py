@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -30,7 +31,23 @@ FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="table, json o
 ScenarioArg = Annotated[str, typer.Argument(help="shipped scenario name or YAML file", show_default=True)]
 RunsOpt = Annotated[int, typer.Option("--runs", "-n", min=1, help="number of paired runs")]
 SeedOpt = Annotated[int, typer.Option("--seed", "-s", min=0, help="experiment seed")]
-ChunkOpt = Annotated[int, typer.Option("--chunk-size", min=1, help="runs simulated per batch (results do not depend on it)")]
+ChunkOpt = Annotated[int, typer.Option("--chunk-size", min=1, help="runs simulated per batch, at most (bounds memory; results do not depend on it)")]
+
+
+class Backend(StrEnum):
+    auto = "auto"
+    local = "local"
+    processes = "processes"
+
+
+BackendOpt = Annotated[
+    Backend,
+    typer.Option(
+        "--backend",
+        help="local: this process; processes: a pool of worker processes; auto: processes when more than one CPU is available and there are at least 4000 runs (results do not depend on it)",
+    ),
+]
+WorkersOpt = Annotated[int | None, typer.Option("--workers", min=1, help="worker processes (default: the CPUs available)")]
 
 
 def _progress(total: int, label: str, fmt: Format) -> Progress:
@@ -86,13 +103,32 @@ def register(app: typer.Typer) -> None:
         runs: RunsOpt = 1000,
         seed: SeedOpt = 0,
         chunk_size: ChunkOpt = 20_000,
+        backend: BackendOpt = Backend.auto,
+        workers: WorkersOpt = None,
         fmt: FormatOpt = Format.table,
+        output: Annotated[
+            Path | None,
+            typer.Option("--output", "-o", help="write the per-run outcomes to this Parquet file chunk by chunk (memory stays bounded by --chunk-size) and print the summary"),
+        ] = None,
     ) -> None:
         """Simulate one doctrine; csv prints one row per run, table/json a summary."""
         with _progress(runs, doctrine, fmt) as bar:
             task = bar.add_task(doctrine, total=runs)
-            df = api_simulate(scenario, doctrine, runs, seed, chunk_size=chunk_size, progress=lambda k: bar.advance(task, k))
-        if fmt is Format.csv:
+            if output is not None:
+                from crisislab.api import iter_simulate
+
+                chunks = iter_simulate(scenario, doctrine, runs, seed, chunk_size=chunk_size, backend=backend.value, workers=workers)
+                _write_parquet(output, chunks, lambda k: bar.advance(task, k))
+            else:
+                df = api_simulate(
+                    scenario, doctrine, runs, seed, chunk_size=chunk_size, backend=backend.value, workers=workers,
+                    progress=lambda k: bar.advance(task, k),
+                )
+        if output is not None:
+            import pandas as pd
+
+            df = pd.read_parquet(output, columns=list(METRICS))
+        elif fmt is Format.csv:
             print(df.to_csv(index=False), end="")
             return
         from crisislab.experiments.compare import mean_ci
@@ -112,6 +148,8 @@ def register(app: typer.Typer) -> None:
         runs: RunsOpt = 2000,
         seed: SeedOpt = 0,
         chunk_size: ChunkOpt = 20_000,
+        backend: BackendOpt = Backend.auto,
+        workers: WorkersOpt = None,
         fmt: FormatOpt = Format.table,
         output: Annotated[Path | None, typer.Option("--output", "-o", help="also write the per-run outcomes (Parquet) here")] = None,
     ) -> None:
@@ -121,7 +159,10 @@ def register(app: typer.Typer) -> None:
             raise InputError("--doctrines", [Problem("(value)", repr(doctrines), "comma-separated doctrine names or 'all'")])
         with _progress(runs * len(names), "compare", fmt) as bar:
             task = bar.add_task("compare", total=runs * len(names))
-            result = api_compare(scenario, names, runs, seed, chunk_size=chunk_size, progress=lambda k: bar.advance(task, k))
+            result = api_compare(
+                scenario, names, runs, seed, chunk_size=chunk_size, backend=backend.value, workers=workers,
+                progress=lambda k: bar.advance(task, k),
+            )
         if output is not None:
             import pandas as pd
 
@@ -156,6 +197,31 @@ def register(app: typer.Typer) -> None:
             df = df[df.variable == variable]
         rows: list[dict[str, Any]] = df.to_dict("records")
         emit(fmt, rows, title=f"trace of run {run} ({doctrine}, seed {seed})")
+
+
+def _write_parquet(path: Path, chunks: Any, advance: Any) -> None:
+    """Write outcome tables chunk by chunk to one Parquet file (atomically: a temporary
+    file renamed at the end), so memory holds one chunk at a time."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    tmp = path.with_name(path.name + ".tmp")
+    writer = None
+    try:
+        for df in chunks:
+            table = pa.Table.from_pandas(df, preserve_index=False)
+            if writer is None:
+                writer = pq.ParquetWriter(tmp, table.schema)
+            writer.write_table(table.cast(writer.schema))
+            advance(len(df))
+    except BaseException:
+        if writer is not None:
+            writer.close()
+        tmp.unlink(missing_ok=True)
+        raise
+    assert writer is not None
+    writer.close()
+    tmp.replace(path)
 
 
 def _num(x: float, sign: bool = False, digits: int = 3) -> str:
