@@ -22,9 +22,15 @@ def summarise(detail: Any, limit: int = 160) -> str:
 
 
 def decision_row(body: dict[str, Any], seq: int | None = None) -> dict[str, Any]:
-    """A ``decision`` ledger body as a timeline row."""
+    """A ``decision`` ledger body as a timeline row (with the policy package's plain-words summary)."""
+    try:
+        from crisislab.policy.explain import summary
+
+        text = summary(body)
+    except Exception:  # noqa: BLE001 - fall back to the generic reading of the detail
+        text = summarise(body.get("detail"))
     return {"seq": seq, "date": body.get("date"), "kind": body.get("kind"), "rule": body.get("rule"),
-            "summary": summarise(body.get("detail")), "events": len(body.get("events") or [])}
+            "summary": text, "events": len(body.get("events") or [])}
 
 
 def decisions_from_ledger(ledger_mod: ModuleType, path: Path) -> list[dict[str, Any]]:

@@ -156,14 +156,7 @@ class PolicyConsole:
 
     @staticmethod
     def _row(body: dict[str, Any], seq: int) -> dict[str, Any]:
-        row = decision_row(body, seq)
-        try:
-            from crisislab.policy.explain import summary
-
-            row["summary"] = summary(body)
-        except Exception:  # noqa: BLE001 - the plain summary is good enough
-            pass
-        return row
+        return decision_row(body, seq)
 
     def ledger_entries(self, start: int = 1, limit: int = 200) -> list[dict[str, Any]]:
         out = []
