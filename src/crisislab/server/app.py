@@ -440,12 +440,18 @@ def create_app(config: ServerConfig) -> FastAPI:
         for name, info in spec.params.model_fields.items():
             ann = info.annotation
             item: dict[str, Any] = {"name": name, "default": info.default, "description": info.description or ""}
-            lo = hi = None
+            lo: Any = None
+            hi: Any = None
+            lo_open = hi_open = False
             for m in info.metadata:
-                lo = getattr(m, "ge", None) if getattr(m, "ge", None) is not None else lo
-                lo = getattr(m, "gt", None) if getattr(m, "gt", None) is not None else lo
-                hi = getattr(m, "le", None) if getattr(m, "le", None) is not None else hi
-                hi = getattr(m, "lt", None) if getattr(m, "lt", None) is not None else hi
+                if getattr(m, "ge", None) is not None:
+                    lo = m.ge
+                if getattr(m, "gt", None) is not None:
+                    lo, lo_open = m.gt, True
+                if getattr(m, "le", None) is not None:
+                    hi = m.le
+                if getattr(m, "lt", None) is not None:
+                    hi, hi_open = m.lt, True
             if typing.get_origin(ann) is typing.Literal:
                 item.update(kind="choice", choices=list(typing.get_args(ann)))
             elif ann is str and name == "scenario":
@@ -454,13 +460,22 @@ def create_app(config: ServerConfig) -> FastAPI:
                 item.update(kind="bool")
             elif ann in (int, float):
                 d = float(info.default)
-                if lo is None:
-                    lo = min(-1.0, d - 1.0) if d < 0 else 0.0
-                if hi is None:
-                    hi = max(1.0, 2 * abs(d)) if d >= 0 else max(1.0, abs(d))
-                hi = min(float(hi), max(10.0, 4 * abs(d) + 1)) if ann is float else min(float(hi), max(20.0, 4 * abs(d) + 5))
-                item.update(kind="int" if ann is int else "float", min=lo, max=hi,
-                            step=1 if ann is int else (float(hi) - float(lo)) / 200)
+                span = max(1.0, 2 * abs(d))
+                if lo is None and hi is None:
+                    lo, hi = (0.0, span) if d >= 0 and "payoff" not in (info.description or "") else (-span, span)
+                elif lo is None:
+                    lo = float(hi) - 2 * span
+                elif hi is None:
+                    hi = max(float(lo) + 1.0, float(lo) + span, d + 1.0 if ann is float else d + 5)
+                lo, hi = float(lo), float(hi)
+                if ann is int:
+                    hi = min(hi, max(20.0, 4 * abs(d) + 5))
+                    lo = lo + 1 if lo_open else lo
+                    hi = hi - 1 if hi_open else hi
+                    item.update(kind="int", min=int(lo), max=int(hi), step=1)
+                else:
+                    step = (hi - lo) / 200
+                    item.update(kind="float", min=lo + step if lo_open else lo, max=hi - step if hi_open else hi, step=step)
             else:
                 item.update(kind="fixed")
             out.append(item)
@@ -504,10 +519,6 @@ def create_app(config: ServerConfig) -> FastAPI:
             raise InputError(f"game {name}", [Problem("key", repr(key)[:40], "a number parameter of a game with closed forms")])
         info = next(p for p in _game_params(spec) if p["name"] == key)
         values = np.linspace(float(info["min"]), float(info["max"]), 101)
-        if any(getattr(m, "gt", None) is not None for m in spec.params.model_fields[key].metadata):
-            values = values[1:]
-        if any(getattr(m, "lt", None) is not None for m in spec.params.model_fields[key].metadata):
-            values = values[:-1]
         fig = sweep_figure(spec, params, key, values, spec.metrics(params, key, values))
         current = float(getattr(params, key))
         if values[0] <= current <= values[-1]:
