@@ -28,6 +28,11 @@ def test_step_through_a_trace(live, page):
     assert re.search(r"M\d\d", text) and "economic_contagion" in text
     chips = page.inner_text("#week-mechanisms")
     assert re.search(r"M\d\d \w+ \d+", chips)
+    rid = page.get_attribute("#trace-id", "data-rid")
+    week2 = page.request.get(f"{live.url}/api/traces/{rid}/week/2").json()["rows"]
+    page.wait_for_function(f"document.querySelectorAll('#trace-table tbody tr').length === {len(week2)}")
+    first = page.locator("#trace-table tbody tr").first.inner_text()
+    assert week2[0]["variable"] in first and week2[0]["step"] in first
     page.click("#prev-week")
     page.wait_for_function("document.querySelector('#week-label').textContent === 'week 1'")
     page.click("#next-week")
@@ -46,7 +51,8 @@ def test_game_sliders_move_the_equilibrium(live, page):
     page.locator("input[data-param=permanence]").fill("0.3")
     page.wait_for_function("document.querySelector('#game-summary tr:nth-child(4)') && "
                            "Array.from(document.querySelectorAll('#game-summary tr')).some(r => r.textContent.startsWith('deterred') && r.textContent.includes('false'))")
-    page.wait_for_selector("#fig-sweep .main-svg")
+    page.wait_for_function("(() => { const el = document.getElementById('fig-sweep');"
+                           " return el && el.layout && el.layout.title.text.includes('comparative statics in permanence'); })()")
     assert page.inner_text("#out-permanence") == "0.3"
     shot(page, "07-games-explorer.png")
 

@@ -183,14 +183,16 @@ async function initTraceView() {
     };
     return { data, layout };
   }
+  let shown = 0;
   async function show(week) {
+    const mine = ++shown;
     week = Math.max(0, Math.min(Number(slider.max), week));
     slider.value = week;
     $("#week-label").textContent = "week " + week;
     $("#week-title").textContent = "What moved in week " + week;
     plot("fig-trajectory", trajFig(week));
     const w = await api("GET", `/api/traces/${rid}/week/${week}`);
-    if (!w.ok) return;
+    if (!w.ok || mine !== shown) return;
     const rows = w.data.rows;
     const counts = {};
     for (const x of rows) if (x.mechanism !== "core") counts[x.mechanism + " " + x.name] = (counts[x.mechanism + " " + x.name] || 0) + 1;
@@ -221,7 +223,7 @@ async function initGames() {
   if (!r.ok) { say($("#game-msg"), jobError(r), "error"); return; }
   const games = r.data, gsel = $("#game");
   gsel.innerHTML = games.map((g) => `<option value="${esc(g.name)}">${esc(g.title)}</option>`).join("");
-  let current = null, lastKey = null;
+  let current = null, lastKey = null, seq = 0;
   function values() {
     const out = {};
     for (const el of $$("#game-params [data-param]")) {
@@ -245,12 +247,16 @@ async function initGames() {
     $("#game-notes").innerHTML = (sol.notes || []).map((n) => `<p>${esc(n)}</p>`).join("");
   }
   const solve = debounce(async () => {
-    const s = await api("POST", `/api/games/${current.name}/solve`, { params: values() });
+    const mine = ++seq;  // answers to older requests are dropped: the page shows the latest sliders
+    const game = current, params = values(), key = lastKey;
+    const s = await api("POST", `/api/games/${game.name}/solve`, { params });
+    if (mine !== seq) return;
     if (!s.ok) { say($("#game-msg"), jobError(s), "error"); return; }
     say($("#game-msg"), "");
     render(s.data);
-    if (current.sweep && lastKey) {
-      const f = await api("POST", `/api/games/${current.name}/sweep`, { params: values(), key: lastKey });
+    if (game.sweep && key) {
+      const f = await api("POST", `/api/games/${game.name}/sweep`, { params, key });
+      if (mine !== seq) return;
       if (f.ok) plot("fig-sweep", f.data);
     }
   }, 150);
