@@ -3,7 +3,8 @@
 The server runs in a thread on 127.0.0.1 with a free port and a temporary data folder.
 Playwright launches the system Chromium by path (``command -v chromium``); it never
 downloads a browser. Screenshots go to ``test-artifacts/browser/`` at the repository root.
-Without Chromium the tests are skipped locally and fail in CI (``CI`` set).
+Without Chromium the tests are skipped locally and fail in CI (``CI`` or
+``CRISISLAB_REQUIRE_BROWSER`` set; ``.ci/run`` sets the latter).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
 
 
 def _missing(why: str) -> None:
-    if os.environ.get("CI"):
+    if os.environ.get("CI") or os.environ.get("CRISISLAB_REQUIRE_BROWSER"):
         pytest.fail(f"browser tests need {why} (CI installs it in .ci/run)")
     pytest.skip(f"browser tests need {why}")
 
