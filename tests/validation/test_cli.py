@@ -5,7 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from crisislab.cli import main
+from crisislab.validation.tolerances import load_tolerances
 
 
 def test_backtest_missing_file_exits_2(tmp_path: Path, capsys):
@@ -30,21 +33,114 @@ def test_bad_format_exits_2(data_dir: Path):
     assert main(["validate", "--data", str(data_dir), "--format", "xml"]) == 2
 
 
-def test_validate_json(data_dir: Path, capsys):
-    assert main(["validate", "--data", str(data_dir), "--format", "json", "--reps", "200"]) == 0
+def test_validate_facts_only_json(data_dir: Path, capsys):
+    assert main(["validate", "--data", str(data_dir), "--format", "json", "--reps", "200", "--facts-only"]) == 0
     out = json.loads(capsys.readouterr().out)
     facts = {f["id"]: f for f in out["facts"]}
     assert round(facts["icb.agreement.mediated"]["value"] * 100, 1) == 62.1
     assert facts["mid.hostlev.war"]["role"] == "holdout"
     assert out["tolerances"]["version"] >= 1
-    assert all("simulated" not in k for f in out["facts"] for k in f if k != "simulated_as")
 
 
-def test_validate_csv(data_dir: Path, capsys):
-    assert main(["validate", "--data", str(data_dir), "--format", "csv", "--reps", "100"]) == 0
+SMALL = ["--crises", "2", "--runs", "20", "--reps", "100"]
+
+
+@pytest.fixture(scope="module")
+def report(data_dir: Path) -> dict:
+    import io
+    from contextlib import redirect_stdout
+
+    buf = io.StringIO()
+    with redirect_stdout(buf):
+        assert main(["validate", "--data", str(data_dir), "--format", "json", *SMALL]) == 0
+    return json.loads(buf.getvalue())
+
+
+def test_validate_reports_every_fact_with_both_values_and_a_verdict(report):
+    tol = load_tolerances()
+    rows = {r["fact"]: r for r in report["facts"]}
+    assert set(rows) == set(tol.facts)
+    assert report["parameters"] == "defaults" and report["tolerances"]["version"] == tol.version
+    assert report["family"]["crises"] == 2 and report["family"]["runs_per_crisis"] == 20
+    for fid, r in rows.items():
+        assert r["role"] == tol.facts[fid].role and r["tolerance"] == tol.facts[fid].tolerance
+        assert r["hist_ci_low"] <= r["historical"] <= r["hist_ci_high"]
+        if r["result"] == "not simulated":
+            assert r["simulated"] is None and r["note"]
+        else:
+            assert r["result"] == ("pass" if abs(r["simulated"] - r["historical"]) <= r["tolerance"] + 1e-12 else "FAIL")
+    assert all(rows[k]["result"] != "not simulated" for k in rows if k.split(".")[0] in {"mid", "ties"})
+    assert all(rows[k]["result"] == "not simulated" for k in rows if k.startswith("gsdb."))
+    assert {o["ordering"] for o in report["orderings"]} == {o.name for o in tol.orderings}
+    assert sum(sum(v.values()) for v in report["summary"].values()) == len(rows)
+    assert set(report["by_doctrine"]) == set(report["family"]["doctrines"])
+
+
+def test_validate_csv_has_historical_and_simulated_columns(data_dir: Path, capsys):
+    assert main(["validate", "--data", str(data_dir), "--format", "csv", *SMALL]) == 0
     lines = capsys.readouterr().out.strip().splitlines()
-    assert lines[0].startswith("fact,unit,historical,ci_low,ci_high,n,tolerance,role")
+    assert lines[0] == ("fact,role,historical,hist_ci_low,hist_ci_high,n,simulated,sim_ci_low,sim_ci_high,"
+                        "tolerance,result,parameters,note")
     assert len(lines) == 1 + 22
+
+
+def test_validate_calibrated_uses_the_fitted_values(data_dir: Path, capsys):
+    from crisislab.validation.calibrate import load_calibration
+
+    assert main(["validate", "--data", str(data_dir), "--format", "json", "--calibrated",
+                 "--crises", "1", "--runs", "10", "--reps", "50"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["parameters"] == "calibrated"
+    assert out["calibration"]["values"] == load_calibration().values
+
+
+def test_validate_warns_when_the_calibration_is_stale(data_dir: Path, tmp_path: Path, capsys):
+    import yaml
+
+    from crisislab.validation.calibrate import calibration_path, model_fingerprint
+
+    doc = yaml.safe_load(calibration_path().read_text(encoding="utf-8"))
+    doc["model_fingerprint"] = "0" * 16
+    old = tmp_path / "old.yaml"
+    old.write_text(yaml.safe_dump(doc), encoding="utf-8")
+    assert main(["validate", "--data", str(data_dir), "--format", "json", "--calibration", str(old),
+                 "--crises", "1", "--runs", "5", "--reps", "20"]) == 0
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["calibration"]["stale"] is True
+    assert "changed since this calibration" in captured.err
+    assert model_fingerprint() != "0" * 16
+
+
+def test_validate_both_writes_a_chart_and_both_reports(data_dir: Path, tmp_path: Path, capsys):
+    chart = tmp_path / "facts.svg"
+    assert main(["validate", "--data", str(data_dir), "--format", "json", "--both", "--plot", str(chart),
+                 "--crises", "1", "--runs", "5", "--reps", "20"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert set(out) == {"defaults", "calibrated"}
+    assert out["defaults"]["parameters"] == "defaults" and out["calibrated"]["parameters"] == "calibrated"
+    text = chart.read_text(encoding="utf-8")
+    assert "<svg" in text and "simulated, defaults" in text and "simulated, calibrated" in text
+    assert main(["validate", "--data", str(data_dir), "--plot", str(tmp_path / "facts.gif")]) == 2
+
+
+def test_validate_bad_numbers_exit_2(data_dir: Path):
+    assert main(["validate", "--data", str(data_dir), "--crises", "0"]) == 2
+    assert main(["validate", "--data", str(data_dir), "--runs", "-3"]) == 2
+    assert main(["validate", "--data", str(data_dir), "--jobs", "0"]) == 2
+    assert main(["validate", "calibrate", "--data", str(data_dir), "--evals", "0"]) == 2
+    assert main(["validate", "calibrate", "--data", str(data_dir), "--scan", "-1"]) == 2
+
+
+def test_calibrate_command_writes_a_loadable_file(data_dir: Path, tmp_path: Path, capsys):
+    from crisislab.validation.calibrate import CAL_PARAMS, load_calibration
+
+    out = tmp_path / "cal.yaml"
+    assert main(["validate", "calibrate", "--data", str(data_dir), "--seed", "2", "--crises", "1", "--runs", "10",
+                 "--scan", "1", "--evals", "2", "--out", str(out), "--format", "json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["seed"] == 2 and doc["design"]["evaluations_used"] == 2
+    assert set(load_calibration(out).values) == set(CAL_PARAMS)
+    assert main(["validate", "calibrate", "--data", str(tmp_path / "absent"), "--out", str(out)]) == 2
 
 
 def test_backtest_json_reproduces_readme_baselines(data_dir: Path, capsys):

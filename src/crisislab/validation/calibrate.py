@@ -258,7 +258,10 @@ def write_calibration(result: CalibrationResult, path: Path, *, data_dir: str | 
         "model_fingerprint": result.fingerprint or model_fingerprint(),
         "model_changed_during_run": bool(result.fingerprint and result.fingerprint_after != result.fingerprint),
         "model_note": ("sha256 prefix of the engine, doctrine and policy source (crisislab.validation.calibrate."
-                       "model_fingerprint); when it differs from the installed code the fit is stale: re-run the command"),
+                       "model_fingerprint) when the run started, i.e. of the code that was fitted; when it differs "
+                       "from the installed code the fit is stale: re-run the command. model_changed_during_run "
+                       "says whether those files changed on disk while the command ran (loaded code is not "
+                       "reloaded, so the fingerprint still names the code used)"),
         "fitted_on": {f.id: {"historical": round(f.value, 4), "se": round(se_of(f), 4),
                              "simulated_default": round(result.simulated_default[f.id], 4),
                              "simulated_fitted": round(result.simulated_fitted[f.id], 4)} for f in result.facts},
