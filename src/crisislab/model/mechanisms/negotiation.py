@@ -95,7 +95,7 @@ def economic_contagion(s: State, p: Params, a: Actions, rng: Streams) -> State:
     leak = np.zeros(s.rung.shape)
     if st > 0 and defected.any():
         cost = np.where(defected, 0.0, cost)
-        gdp_weighted = cost @ (p.gdp / p.gdp.sum())
+        gdp_weighted = kernels.rowdot(cost, p.gdp / p.gdp.sum())  # member order, batch-independent
         trade = p.trade_exposure * p.gdp
         leak = (defected * trade[None, :]).sum(axis=1) / trade.sum()
     s.member_cost = cost
