@@ -327,3 +327,22 @@ def test_concurrent_writers_never_fork_the_chain(tmp_path: Path) -> None:
     assert len(starts) == 2
     for s in starts:  # each replay's decisions point at their own start entry, all 28 of them
         assert sum(1 for b in bodies if b["type"] == "decision" and b["replay"] == s) == 28
+
+
+@pytest.mark.parametrize("chunk", [1, 4, 7, 50_000])
+def test_detection_does_not_depend_on_how_the_walk_is_chunked(ledger: Path, chunk: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    import crisislab.policy.ledger as ledger_mod
+
+    monkeypatch.setattr(ledger_mod, "CHUNK", chunk)
+    assert verify(ledger).ok and verify(ledger).entries == 30
+
+    def forge(rows: list[Row]) -> list[Row]:
+        s, p, _, b = rows[15]
+        b2 = edited(b)
+        rows[15] = (s, p, entry_hash(s, p, b2), b2)
+        return rows
+
+    rewrite(ledger, forge)
+    check(ledger, 16, "entry 16 was changed")
+    rewrite(ledger, lambda r: [x for x in r if x[0] != 22])
+    check(ledger, 16, "entry 16 was changed")  # still the first bad entry

@@ -247,12 +247,14 @@ class ReplayEngine:
             if d < self.cur_day:
                 raise ValueError(f"event on day {d} fed after day {self.cur_day}")
             self._advance(d, out)
+            if self.start_day is None:
+                self.start_day = d
         ordinal = self.n
         self.n += 1
-        if self.start_day is None:
-            self.start_day = d
         cp = self.cp
-        ec = cp.classify(ev.source, ev.target, ev.code, ev.forum, ev.agenda)
+        ec = cp._cache.get((ev.source, ev.target, ev.code, ev.forum, ev.agenda))
+        if ec is None:
+            ec = cp.classify(ev.source, ev.target, ev.code, ev.forum, ev.agenda)
         if ec is IRRELEVANT:
             return out
         g10 = ev.g10
