@@ -71,7 +71,7 @@ def test_edit_scenario_then_compare_and_report(live, page, browser):
     rp.wait_for_function("document.querySelectorAll('.js-plotly-plot .main-svg').length >= 6", timeout=60_000)
     assert requested == [full_url], f"the report asked for more than itself: {requested}"
     assert rp.locator("#attribution .js-plotly-plot").count() == 1
-    rp.locator("#escalation").scroll_into_view_if_needed()
+    rp.evaluate("document.getElementById('escalation').scrollIntoView(); window.scrollBy(0, -80)")
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     rp.screenshot(path=str(ARTIFACTS / "05-report-offline.png"), full_page=False)
     offline.close()

@@ -149,7 +149,7 @@ def share_figure(bands: pd.DataFrame, doctrines: Sequence[str], variable: str = 
             continue
         fig.add_trace(go.Scatter(x=sub.week, y=sub["mean"], mode="lines", name=d, line={"color": col[d], "width": 2.5},
                                  hovertemplate=f"<b>{d}</b> week %{{x}}: %{{y:.1%}}<extra></extra>"))
-    fig.update_yaxes(tickformat=".0%", rangemode="tozero")
+    fig.update_yaxes(tickformat=".1~%", rangemode="tozero")
     fig.update_xaxes(title_text="week")
     fig.update_layout(template=TEMPLATE, height=420, title=title or variable, legend={"orientation": "h", "y": -0.2})
     return fig
