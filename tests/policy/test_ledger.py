@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import multiprocessing
 import os
 import signal
 import sqlite3
-import subprocess
-import sys
-import textwrap
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -246,8 +244,9 @@ def test_replay_records_that_no_event_was_lost(tmp_path: Path) -> None:
 
 
 # -- crashes and concurrency -----------------------------------------------------------------
+# Real processes, forked so that they start with crisislab already imported.
 
-SRC = str(Path(__file__).resolve().parents[2] / "src")
+FORK = multiprocessing.get_context("fork")
 
 
 def _big_events(path: Path, n: int) -> None:
@@ -255,12 +254,6 @@ def _big_events(path: Path, n: int) -> None:
         fh.write("date,source,target,cameo\n")
         for i in range(n):
             fh.write(f"2025-{1 + i // 20000:02d}-{1 + (i // 800) % 25:02d},Germany,Russian Federation,036\n")
-
-
-def _python(code: str) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "PYTHONPATH": SRC}
-    env.pop("CRISISLAB_DATA", None)
-    return subprocess.Popen([sys.executable, "-c", textwrap.dedent(code)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 
 def _count(path: Path) -> int:
@@ -274,21 +267,24 @@ def _count(path: Path) -> int:
         return 0
 
 
+def _replay_slowly(events: str, path: str) -> None:
+    replay("conditionality", events, path, cameo=roots_table(), batch=50)
+
+
 def test_killing_a_replay_mid_way_leaves_a_valid_chain(tmp_path: Path) -> None:
     events = tmp_path / "big.csv"
     _big_events(events, 60_000)
     path = tmp_path / "l.sqlite"
-    proc = _python(f"""
-        from crisislab.policy.replay import replay
-        replay("conditionality", {str(events)!r}, {str(path)!r}, batch=50)
-    """)
+    proc = FORK.Process(target=_replay_slowly, args=(str(events), str(path)))
+    proc.start()
     deadline = time.monotonic() + 60
-    while _count(path) < 200 and time.monotonic() < deadline and proc.poll() is None:
-        time.sleep(0.02)
-    assert proc.poll() is None, proc.stderr.read().decode() if proc.stderr else ""
+    while _count(path) < 200 and time.monotonic() < deadline and proc.is_alive():
+        time.sleep(0.01)
+    assert proc.is_alive(), "the replay finished before it could be killed"
+    assert proc.pid is not None
     os.kill(proc.pid, signal.SIGKILL)
-    proc.wait()
-    assert proc.returncode == -signal.SIGKILL
+    proc.join()
+    assert proc.exitcode == -signal.SIGKILL
     res = verify(path)
     assert res.ok, res.problem
     assert 200 <= res.entries < 60_002  # it was stopped before the end
@@ -300,22 +296,22 @@ def test_killing_a_replay_mid_way_leaves_a_valid_chain(tmp_path: Path) -> None:
     assert verify(path).ok and verify(path).entries == res.entries + 30
 
 
+def _writer(path: str, w: int) -> None:
+    with Ledger(path) as led:
+        for i in range(150):
+            led.append([{"type": "note", "writer": w, "i": i}])
+    replay("conditionality", "example", path, cameo=roots_table(), batch=1)
+
+
 def test_concurrent_writers_never_fork_the_chain(tmp_path: Path) -> None:
     path = tmp_path / "l.sqlite"
     Ledger(path).close()
-    code = """
-        from crisislab.policy.cameo import roots_table
-        from crisislab.policy.ledger import Ledger
-        from crisislab.policy.replay import replay
-        with Ledger({path!r}) as led:
-            for i in range(150):
-                led.append([{{"type": "note", "writer": {w}, "i": i}}])
-        replay("conditionality", "example", {path!r}, cameo=roots_table(), batch=1)
-        """
-    procs = [_python(code.format(path=str(path), w=w)) for w in range(2)]
+    procs = [FORK.Process(target=_writer, args=(str(path), w)) for w in range(2)]
     for p in procs:
-        _, err = p.communicate(timeout=120)
-        assert p.returncode == 0, err.decode()
+        p.start()
+    for p in procs:
+        p.join(120)
+        assert p.exitcode == 0
     res = verify(path)
     assert res.ok, res.problem
     assert res.entries == 2 * 150 + 2 * 30
