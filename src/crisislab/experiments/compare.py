@@ -23,7 +23,7 @@ def mean_ci(x: np.ndarray, level: float = 0.95) -> tuple[float, float, float]:
     """Mean and t-interval of the finite values of ``x`` (NaN when none).
 
     >>> m, lo, hi = mean_ci(np.array([0.0, 1.0, 1.0, 0.0]))
-    >>> round(m, 2), lo < m < hi
+    >>> round(m, 2), bool(lo < m < hi)
     (0.5, True)
     """
     x = np.asarray(x, dtype=float)
