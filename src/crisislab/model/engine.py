@@ -234,30 +234,45 @@ class SimulationResult:
 TRAJECTORY_FIELDS = ("rung", "cohesion", "final_frontline_trust", "permanence", "talks_open", "belief_true_type")
 
 
-def _snapshot(s: State, rows: np.ndarray) -> dict[str, np.ndarray]:
-    snap = {}
+_MEMBER_FIELDS = ("frontline_trust", "support", "stance", "member_cost", "unilateral")
+
+
+def _snapshot(s: State, rows: np.ndarray) -> np.ndarray:
+    """All state fields of the traced runs, flattened into one float vector."""
+    return np.concatenate([np.asarray(getattr(s, name)[rows], dtype=float).ravel() for name in State.field_names()])
+
+
+def _layout(s: State, rows: np.ndarray) -> list[tuple[str, int, tuple[int, ...]]]:
+    """Where each field sits in the vector made by :func:`_snapshot`."""
+    out, start = [], 0
     for name in State.field_names():
-        v = getattr(s, name)
-        snap[name] = np.array(v[rows], dtype=float)
-    return snap
+        shape = np.asarray(getattr(s, name)[rows]).shape
+        out.append((name, start, shape))
+        start += int(np.prod(shape))
+    return out
 
 
-def _diff(before: dict[str, np.ndarray], s: State, rows: np.ndarray, run_ids: np.ndarray, week: int, fn: StepFn, p: Params, out: list[TraceRow]) -> None:
+def _diff(
+    before: np.ndarray, s: State, rows: np.ndarray, run_ids: np.ndarray, week: int, fn: StepFn, p: Params,
+    layout: list[tuple[str, int, tuple[int, ...]]], out: list[TraceRow],
+) -> None:
+    new = _snapshot(s, rows)
+    changed = np.abs(new - before) > 1e-12
+    changed |= np.isnan(new) != np.isnan(before)
+    if not changed.any():
+        return
     mid = getattr(fn, "mechanism_id", "core")
-    for name, old in before.items():
-        new = np.array(getattr(s, name)[rows], dtype=float)
-        if new.shape != old.shape:
+    for name, start, shape in layout:
+        size = int(np.prod(shape))
+        block = changed[start : start + size]
+        if not block.any():
             continue
-        changed = ~np.isclose(new, old, rtol=0, atol=1e-12, equal_nan=True)
-        if not changed.any():
-            continue
-        for idx in zip(*np.nonzero(changed), strict=False):
-            i = idx[0]
+        for flat in np.nonzero(block)[0]:
+            idx = np.unravel_index(flat, shape)
             label = ""
             if len(idx) == 2:
-                j = idx[1]
-                label = p.member_names[j] if name in ("frontline_trust", "support", "stance", "member_cost", "unilateral") else p.type_names[j]
-            out.append(TraceRow(int(run_ids[rows[i]]), week, mid, fn.__name__, name, label, float(old[idx]), float(new[idx])))
+                label = p.member_names[idx[1]] if name in _MEMBER_FIELDS else p.type_names[idx[1]]
+            out.append(TraceRow(int(run_ids[rows[idx[0]]]), week, mid, fn.__name__, name, label, float(before[start + flat]), float(new[start + flat])))
 
 
 def run_batch(
@@ -284,6 +299,7 @@ def run_batch(
     rows = np.array([r - run_offset for r in trace_runs if run_offset <= r < run_offset + runs], dtype=np.int64)
     traj: dict[str, list[np.ndarray]] = {k: [] for k in TRAJECTORY_FIELDS} if record else {}
     n, m = runs, p.n_members
+    layout = _layout(s, rows) if rows.size else []
     for week in range(p.horizon):
         s.week = week
         s.cyber_now = np.zeros(n, dtype=bool)
@@ -293,7 +309,7 @@ def run_batch(
             if rows.size:
                 before = _snapshot(s, rows)
                 s = fn(s, p, acts, rng)
-                _diff(before, s, rows, run_ids, week, fn, p, trace)
+                _diff(before, s, rows, run_ids, week, fn, p, layout, trace)
             else:
                 s = fn(s, p, acts, rng)
         if record:
