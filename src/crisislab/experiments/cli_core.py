@@ -165,10 +165,17 @@ def register(app: typer.Typer) -> None:
             )
         if output is not None:
             import pandas as pd
+            import pyarrow as pa
+            import pyarrow.parquet as pq
+
+            from crisislab import __version__
 
             frame = pd.concat([df.assign(doctrine=name) for name, df in result.outcomes.items()], ignore_index=True)
+            table = pa.Table.from_pandas(frame, preserve_index=False)
+            about = {"scenario": scenario, "seed": seed, "runs": runs, "doctrines": names, "version": __version__}
+            table = table.replace_schema_metadata({**(table.schema.metadata or {}), b"crisislab": json.dumps(about).encode()})
             tmp = output.with_suffix(output.suffix + ".tmp")
-            frame.to_parquet(tmp, index=False)
+            pq.write_table(table, tmp)
             tmp.replace(output)
         if fmt is Format.json:
             emit(fmt, [], json_data=result.to_json())
