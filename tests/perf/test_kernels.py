@@ -99,3 +99,11 @@ def test_statement_spread(data):
     scale = data["g"].random(x.shape[0])
     noise = data["g"].standard_normal(x.shape)
     np.testing.assert_array_equal(kernels.statement_spread(x, scale, noise, w), _spread(x + scale[:, None] * noise, w))
+
+
+
+def test_clip_semantics_match_numpy():
+    """Values exactly at or beyond the bounds, signed zeros and NaN clip as in NumPy."""
+    for v in (-0.0, 0.0, -1e-300, 1.0, 1.0 + 1e-16, np.nan, 0.5, 2.0, -np.inf):
+        got, expect = kernels._clip01(v), np.clip(np.float64(v), 0.0, 1.0)
+        assert (got == expect or (np.isnan(got) and np.isnan(expect))) and np.signbit(got) == np.signbit(expect), v

@@ -134,11 +134,12 @@ def weighted_sd(x: np.ndarray, w: np.ndarray) -> np.ndarray:
 
 @njit(inline="always", **_opts)
 def _clip01(x: float) -> float:
-    # NumPy's clip: max then min, NaN passes through
-    if x != x:
-        return x
-    y = x if x > 0.0 else 0.0
-    return y if y < 1.0 else 1.0
+    # np.clip(x, 0, 1): the bound when outside, else x itself (so -0.0 and NaN pass through)
+    if x < 0.0:
+        return 0.0
+    if x > 1.0:
+        return 1.0
+    return x
 
 
 @njit(inline="always", **_opts)
