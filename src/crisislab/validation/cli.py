@@ -139,11 +139,12 @@ def validation_report(facts: list[Any], tol: Any, *, calibrated: bool = False, c
     from crisislab.validation.simulated import run_family, simulated_values
 
     family = load_family()
+    fingerprint = model_fingerprint()
     cal_info: dict[str, Any] | None = None
     if calibrated:
         cal = load_calibration(calibration)
         family = family_with(family, cal.values)
-        stale = cal.provenance.get("model_fingerprint") != model_fingerprint()
+        stale = cal.provenance.get("model_fingerprint") != fingerprint
         cal_info = {"file": str(calibration) if calibration else "calibration.yaml (shipped)", "values": cal.values,
                     "date": cal.provenance.get("date"), "seed": cal.provenance.get("seed"), "stale": stale}
         if stale:
@@ -161,6 +162,7 @@ def validation_report(facts: list[Any], tol: Any, *, calibrated: bool = False, c
                    "seed": sim.seed, "doctrines": family.doctrines,
                    "mediation_rate": family.mediation.rate, "style_weights": family.mediation.style_weights},
         "parameters": "calibrated" if calibrated else "defaults",
+        "model_fingerprint": fingerprint,
         "calibration": cal_info,
         "bootstrap": {"reps": reps, "seed": seed},
         "facts": [r.as_row() for r in rows],
