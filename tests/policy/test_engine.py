@@ -12,7 +12,7 @@ from crisislab.policy.engine import Decision, ReplayEngine, replay_events
 from crisislab.policy.events import read_events, resolve_events
 from crisislab.policy.load import compile_loaded, load_policy, policy_from_dict
 
-from .helpers import D0, EU, RU, UA, ev, mini, ready, start
+from .factory import D0, EU, RU, UA, ev, mini, ready, start
 
 
 def cp_of(d: dict[str, Any]) -> CompiledPolicy:
@@ -57,7 +57,7 @@ def test_attack_blocks_talks_until_the_sustained_span_has_passed() -> None:
     assert 1 in d16.events  # the attack is cited as the reason
     d17 = replay_sorted(cp, [*evs, ev(17, "Germany", RU, "036")])[-1]
     assert (d17.kind, d17.rule) == ("talks_allowed", "mandate")
-    assert d17.detail["session_until_day"] == D0 + 17 + 10
+    assert d17.detail["round_until_day"] == D0 + 17 + 10
 
 
 def test_verified_change_needs_independent_sources_and_reliability() -> None:
@@ -110,7 +110,7 @@ def test_at_least_trigger_window_cooldown_and_ladder_top() -> None:
         ev(10, RU, EU, "112", forum=f),  # 9 and 10 -> fire (t2)
         ev(15, RU, EU, "112", forum=f), ev(16, RU, EU, "112", forum=f),  # fire (t3)
         ev(21, RU, EU, "112", forum=f), ev(22, RU, EU, "112", forum=f),  # fire again at the top
-        ev(22, RU, EU, "112"),  # no forum and no session: not in the forum
+        ev(22, RU, EU, "112"),  # no forum and no round: not in the forum
     ]
     fired = [d for d in replay_sorted(cp, evs) if d.kind == "trigger_fired"]
     assert [(d.day - D0, d.detail["tranche"], d.detail["at_top"]) for d in fired] == [
@@ -118,15 +118,15 @@ def test_at_least_trigger_window_cooldown_and_ladder_top() -> None:
     assert fired[0].events == (1, 2)  # the two events that made the pattern
 
 
-def test_trigger_suspends_talks_and_closes_the_session() -> None:
+def test_trigger_suspends_talks_and_closes_the_round() -> None:
     cp = cp_of(no_veto())
     evs = [start(), *ready(8), ev(8, "Germany", RU, "036"), ev(9, RU, EU, "112"), ev(10, RU, EU, "112"),
            ev(12, "Germany", RU, "036"), *ready(14), ev(14, "Germany", RU, "036")]
     out = kinds(replay_sorted(cp, evs))
     assert out == [
         ("talks_allowed", "mandate"),
-        ("trigger_fired", "triggers.disinfo"),  # in the forum: no forum field, session open
-        ("session_closed", "triggers.disinfo"),
+        ("trigger_fired", "triggers.disinfo"),  # in the forum: no forum field, round open
+        ("round_closed", "triggers.disinfo"),
         ("talks_denied", "triggers.suspension"),  # day 12 < 10 + 4
         ("talks_allowed", "mandate"),  # day 14: suspension over
     ]
@@ -137,11 +137,11 @@ def test_absent_trigger_fires_on_stalling_without_an_event_that_day() -> None:
     evs = [start(), *ready(8), ev(8, "Germany", RU, "036"), ev(20, "India", "China", "040")]
     decs = replay_sorted(cp, evs)
     assert kinds(decs) == [("talks_allowed", "mandate"), ("trigger_fired", "triggers.stalling"),
-                           ("trigger_fired", "triggers.stalling"), ("session_closed", "talks.session_end")]
-    # every 4 days without a yield, found by the timer (no event on those days); the session ends on day 18
+                           ("trigger_fired", "triggers.stalling"), ("round_closed", "talks.round_end")]
+    # every 4 days without a yield, found by the timer (no event on those days); the round ends on day 18
     assert [(d.day - D0, d.at) for d in decs[1:]] == [(12, None), (16, None), (18, None)]
     assert [d.detail["tranche"] for d in decs[1:3]] == ["t1", "t2"]
-    # a yield by the adversary in the session postpones it
+    # a yield by the adversary in the round postpones it
     decs = replay_sorted(cp, [start(), *ready(8), ev(8, "Germany", RU, "036"), ev(11, RU, UA, "087", rel=0.9), ev(20, "India", "China", "040")])
     assert [d.day - D0 for d in decs if d.kind == "trigger_fired"] == [15]
 
@@ -153,9 +153,9 @@ def test_mandate_limits() -> None:
     cp = cp_of(no_veto())
     evs = [
         start(),
-        ev(1, EU, RU, "0354"),  # no session yet
+        ev(1, EU, RU, "0354"),  # no round yet
         *ready(9),
-        ev(9, "Germany", RU, "036"),  # session opens
+        ev(9, "Germany", RU, "036"),  # round opens
         ev(10, EU, RU, "0874"),  # territory: red line
         ev(10, EU, RU, "030", agenda="enlargement"),  # outside the mandate
         ev(10, EU, RU, "030", agenda="space"),  # not listed -> outside
@@ -165,7 +165,7 @@ def test_mandate_limits() -> None:
     ]
     out = [(d.kind, d.rule, d.detail.get("agenda")) for d in replay_sorted(cp, evs)]
     assert out == [
-        ("mandate_limit", "mandate.no_session", "sanctions_relief"),
+        ("mandate_limit", "mandate.no_round", "sanctions_relief"),
         ("talks_allowed", "mandate", None),
         ("mandate_limit", "mandate.red_line", "territory"),
         ("mandate_limit", "mandate.outside", "enlargement"),
@@ -255,11 +255,11 @@ def test_shipped_example_timeline() -> None:
         ("talks_pending", "no_surprises.vote_open"),
         ("veto_expired", "no_surprises.deadline"),
         ("talks_allowed", "no_surprises.silence"),
-        ("talks_allowed", "talks.session"),
+        ("talks_allowed", "talks.round"),
         ("mandate_limit", "mandate.vetoed_item"),
         ("mandate_limit", "mandate.outside"),
         ("trigger_fired", "triggers.disinformation_in_forum"),
-        ("session_closed", "triggers.disinformation_in_forum"),
+        ("round_closed", "triggers.disinformation_in_forum"),
         ("talks_denied", "triggers.suspension"),
         ("talks_denied", "preconditions.no_armed_attacks"),
         ("veto_requested", "no_surprises"),
@@ -268,12 +268,12 @@ def test_shipped_example_timeline() -> None:
         ("veto_requested", "no_surprises"),
         *[("consent_cast", "no_surprises.consent")] * 5,
         ("talks_allowed", "no_surprises.consent"),
-        ("talks_allowed", "talks.session"),
+        ("talks_allowed", "talks.round"),
         ("trigger_fired", "triggers.stalling"),
-        ("session_closed", "triggers.stalling"),
-        ("mandate_limit", "mandate.no_session"),
+        ("round_closed", "triggers.stalling"),
+        ("mandate_limit", "mandate.no_round"),
     ]
     # every decision cites the events that justify it, except timer decisions with nothing to cite
     for d in decs:
-        assert d.events or d.kind in ("veto_expired", "session_closed", "trigger_fired", "talks_allowed")
+        assert d.events or d.kind in ("veto_expired", "round_closed", "trigger_fired", "talks_allowed")
         assert d.records is not None and len(d.records) == len(d.events)

@@ -17,7 +17,7 @@ from crisislab.policy.compiled import CompiledPolicy
 from crisislab.policy.load import load_policy, policy_from_dict, policy_hash, shipped
 from crisislab.policy.schema import json_schema
 
-from .helpers import base_dict
+from .factory import base_dict
 
 
 def test_shipped_policies_implement_a_b_c_and_the_ablations() -> None:

@@ -16,7 +16,7 @@ from crisislab.policy.events import Event
 from crisislab.policy.load import policy_from_dict
 from crisislab.policy.vector import VectorEngine
 
-from .helpers import EU, RU, UA, base_dict, ev
+from .factory import EU, RU, UA, base_dict, ev
 
 VOCAB = [
     (RU, UA, "190"), (RU, "Germany", "138"), (RU, UA, "0871"), (RU, UA, "087"), (RU, "Germany", "057"), (RU, "Germany", "0356"),
@@ -36,12 +36,12 @@ def random_policy(rnd: random.Random) -> CompiledPolicy:
                  min_sources=rnd.choice([0, 0, 1, 2]), measure=rnd.choice(["count", "count", "sum_goldstein", "mean_goldstein"]),
                  op=rnd.choice([">=", "<=", "==", ">", "<"]))
     p["preconditions"]["combine"] = rnd.choice(["all", "any"])
-    p["talks"]["session_days"] = rnd.randint(1, 8)
+    p["talks"]["round_days"] = rnd.randint(1, 8)
     for t in p["triggers"]["rules"]:
         t.update(window_days=rnd.randint(1, 5), cooldown_days=rnd.randint(0, 5), count=rnd.randint(1, 3), suspend_talks_days=rnd.choice([0, 2, 5]),
                  step=rnd.choice([1, 1, 2]))
     p["no_surprises"].update(vote_days=rnd.randint(1, 4), silence=rnd.choice(["consent", "veto"]), holders=["Estonia", "Poland"])
-    p["mandate"]["max_offers_per_session"] = rnd.choice([None, 0, 1, 3])
+    p["mandate"]["max_offers_per_round"] = rnd.choice([None, 0, 1, 3])
     order = ["triggers", "preconditions", "mandate", "no_surprises"]
     rnd.shuffle(order)
     p["order"] = order
@@ -92,7 +92,7 @@ def test_identical_sequences_give_identical_decisions_over_many_random_policies(
             kinds.update(d.kind for d in replay_events(cp, s))
     assert total > 500  # the comparison is not vacuous
     assert kinds >= {"talks_allowed", "talks_denied", "talks_pending", "veto_requested", "veto_cast", "consent_cast",
-                     "veto_expired", "trigger_fired", "mandate_limit", "session_closed"}
+                     "veto_expired", "trigger_fired", "mandate_limit", "round_closed"}
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -16,14 +16,14 @@ de-escalation                              de-escalation (087) reported by two m
 change sustained (verified weeks > 0)      international access (086) and intent to
                                            de-escalate (0356), two monitors
 a climb while talks are open               accusation (112) and threat (138) in the forum
-no session and no vote open                the envoy asks for talks (036)
+no round and no vote open                the envoy asks for talks (036)
 a frontline vote is open (after that)      each holder vetoes (129), consents (051) or
                                            stays silent, from its trust and stance
 every week                                 the coalition's situation statement (010),
                                            which no rule reads: it dates the stream
 ========================================  ==============================================
 
-and then: ``talks`` is the engine's open session, ``sanction_floor`` the tranche its
+and then: ``talks`` is the engine's open round, ``sanction_floor`` the tranche its
 triggers have reached. The model is told that the framework is in force through its flags:
 ``veto`` (outreach went through the frontline vote, so it does not bypass them, M07) and
 ``triggers`` (pre-approved responses, so no response lag, M02). ``require_earned`` is left

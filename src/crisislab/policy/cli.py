@@ -89,7 +89,7 @@ def replay_cmd(
     skip_bad: SkipBadOpt = None,
     cameo: CameoOpt = None,
     events_format: EventsFormatOpt = "auto",
-    until: Annotated[str | None, typer.Option("--until", help="after the last event, run timers (vote deadlines, session ends) up to this date, YYYY-MM-DD")] = None,
+    until: Annotated[str | None, typer.Option("--until", help="after the last event, run timers (vote deadlines, round ends) up to this date, YYYY-MM-DD")] = None,
     limit: Annotated[int, typer.Option("--limit", min=0, help="decisions to print (0: all); the ledger always holds all")] = 200,
     fmt: FormatOpt = Format.table,
 ) -> None:

@@ -3,7 +3,7 @@
 Every event is reduced to a *class*: the static facts about it that the rules look at
 (which conditions, triggers, requests, offers and votes its actors, code, forum and agenda
 item make it eligible for). The per-event numbers (Goldstein score, reliability) and the
-state (is a talks session open) are checked separately, by :meth:`Rule.accepts` in the
+state (is a talks round open) are checked separately, by :meth:`Rule.accepts` in the
 replay engine and by the same comparisons on arrays in the vectorised engine.
 
 Both engines classify with :meth:`CompiledPolicy.classify`, so the two cannot disagree
@@ -32,7 +32,7 @@ class Rule:
     min_rel: float
     in_forum: bool
 
-    def accepts(self, g10: int, rel: float, forum_status: int, session_open: bool) -> bool:
+    def accepts(self, g10: int, rel: float, forum_status: int, round_open: bool) -> bool:
         """True if an event with these numbers passes (its static part already matched)."""
         if self.g_lo is not None and g10 < self.g_lo:
             return False
@@ -43,7 +43,7 @@ class Rule:
         if self.in_forum:
             if forum_status == FORUM_IN:
                 return True
-            return forum_status == FORUM_MISSING and session_open
+            return forum_status == FORUM_MISSING and round_open
         return True
 
 
@@ -102,7 +102,7 @@ class CompiledPolicy:
         self.order = list(p.order)
         self.forums = frozenset(f.casefold() for f in p.talks.forums)
         self.default_reliability = p.events.default_reliability
-        self.session_days = p.talks.session_days
+        self.round_days = p.talks.round_days
         self.request_static, self.request_rule = self._compile(p.talks.requests, "talks.requests")
 
         pre = p.block("preconditions")
@@ -132,7 +132,7 @@ class CompiledPolicy:
         self.item_codes: list[tuple[str, int]] = sorted(
             ((code, i) for i, it in enumerate(self.items) for code in it.codes), key=lambda x: -len(x[0])
         )
-        self.max_offers = man.max_offers_per_session if man is not None else None  # type: ignore[union-attr]
+        self.max_offers = man.max_offers_per_round if man is not None else None  # type: ignore[union-attr]
         if man is not None:
             self.offer_static, self.offer_rule = self._compile(man.offers, "mandate.offers")  # type: ignore[union-attr]
             for i, it in enumerate(self.items):
@@ -156,7 +156,7 @@ class CompiledPolicy:
         self.holder_index = {a: i for i, a in enumerate(self.holders)}
         self._cache: dict[tuple[str, str, str, str | None, str | None], EventClass] = {}
 
-    # -- compilation helpers -------------------------------------------------------------
+    # -- compilation steps -------------------------------------------------------------
 
     def _expand_shown(self, name: str, where: str) -> list[tuple[str, str]]:
         key = name.casefold()

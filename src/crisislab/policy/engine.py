@@ -2,7 +2,7 @@
 
 Time is counted in whole days. Events are fed in time order; events of the same day keep
 the order in which they are fed. Before the first event of a new day the engine runs the
-*timers* of every day it skips over, day by day: a talks session that ends, a frontline vote
+*timers* of every day it skips over, day by day: a talks round that ends, a frontline vote
 whose deadline has come, an ``absent`` trigger that has waited long enough (in that order
 within a day). Then each event is handled:
 
@@ -22,8 +22,8 @@ within a day). Then each event is handled:
      consenting or the deadline passing under ``silence: consent`` lets it go on to the
      remaining gates, evaluated on the day the vote closes).
 
-   A request that passes every gate opens a talks session of ``session_days``; a request
-   made while a session is open only passes the ``triggers`` and ``mandate`` gates.
+   A request that passes every gate opens a talks round of ``round_days``; a request
+   made while a round is open only passes the ``triggers`` and ``mandate`` gates.
 
 Each decision names the rule that made it and the events that justify it (stream ordinals;
 the replay engine also keeps the event records). :mod:`crisislab.policy.vector` implements
@@ -52,7 +52,7 @@ KINDS: tuple[str, ...] = (
     "veto_expired",
     "trigger_fired",
     "mandate_limit",
-    "session_closed",
+    "round_closed",
 )
 
 OPS: dict[str, Callable[[Any, Any], Any]] = {
@@ -197,10 +197,10 @@ class ReplayEngine:
         self.cur_day = NEVER
         self.start_day = start_day
         self.n = 0
-        self.session_until = NEVER
-        self.session_start = NEVER
-        self.session_offers = 0
-        self.session_vetoed: frozenset[int] = frozenset()
+        self.round_until = NEVER
+        self.round_start = NEVER
+        self.round_offers = 0
+        self.round_vetoed: frozenset[int] = frozenset()
         self.suspended_until = NEVER
         self.suspended_by = ""
         self.level = 0
@@ -227,8 +227,8 @@ class ReplayEngine:
 
     @property
     def talks_open(self) -> bool:
-        """Is a talks session open now?"""
-        return self.session_until != NEVER
+        """Is a talks round open now?"""
+        return self.round_until != NEVER
 
     # -- driving -------------------------------------------------------------------------
 
@@ -260,7 +260,7 @@ class ReplayEngine:
         g10 = ev.g10
         rel = cp.default_reliability if ev.reliability is None else ev.reliability
         fs = ec.forum
-        sess = self.session_until != NEVER
+        sess = self.round_until != NEVER
         ref: Ref = (ordinal, ev)
         if ec.conds:
             pub = self.pub_bits.get(ev.publisher)
@@ -309,7 +309,7 @@ class ReplayEngine:
     def _gate(self, block: str, pos: int, d: int, at: int | None, req: Ref, item: str | None, status: str | None, chain: _Chain, out: list[Decision]) -> str:
         cp = self.cp
         passed = chain.passed
-        in_session = self.session_until != NEVER
+        in_round = self.round_until != NEVER
         if block == "triggers":
             if d < self.suspended_until:
                 out.append(self._dec(d, "talks_denied", "triggers.suspension", {"suspended_by": self.suspended_by, "suspended_until_day": self.suspended_until, "agenda": item}, [req], at))
@@ -317,7 +317,7 @@ class ReplayEngine:
             passed.append("triggers")
             return "pass"
         if block == "preconditions":
-            if in_session:
+            if in_round:
                 return "pass"
             ok, reports, refs = self._preconditions(d)
             if not ok:
@@ -334,7 +334,7 @@ class ReplayEngine:
             passed.append("mandate")
             return "pass"
         # no_surprises
-        if in_session:
+        if in_round:
             return "pass"
         extra: list[Ref] = []
         pre_detail: dict[str, Any] = {}
@@ -421,26 +421,26 @@ class ReplayEngine:
         if pre is not None:
             detail["conditions"] = pre[0]
             refs = _uniq([*refs, *pre[1]])
-        if self.session_until != NEVER:
-            detail["session_until_day"] = self.session_until
-            out.append(self._dec(d, "talks_allowed", "talks.session", detail, refs, at))
+        if self.round_until != NEVER:
+            detail["round_until_day"] = self.round_until
+            out.append(self._dec(d, "talks_allowed", "talks.round", detail, refs, at))
             return
-        self.session_start = d
-        self.session_until = d + self.cp.session_days
-        self.session_offers = 0
-        self.session_vetoed = vetoed
-        detail["session_until_day"] = self.session_until
+        self.round_start = d
+        self.round_until = d + self.cp.round_days
+        self.round_offers = 0
+        self.round_vetoed = vetoed
+        detail["round_until_day"] = self.round_until
         if vetoed:
             detail["vetoed_items"] = sorted(self.cp.items[i].name for i in vetoed)
         rule = how or (passed[-1] if passed else "talks.no_gates")
         out.append(self._dec(d, "talks_allowed", rule, detail, refs, at))
 
-    def _close_session(self, d: int, rule: str, reason: str, out: list[Decision]) -> None:
-        out.append(self._dec(d, "session_closed", rule, {"reason": reason, "opened_day": self.session_start, "offers": self.session_offers}, [], None))
-        self.session_until = NEVER
-        self.session_start = NEVER
-        self.session_offers = 0
-        self.session_vetoed = frozenset()
+    def _close_round(self, d: int, rule: str, reason: str, out: list[Decision]) -> None:
+        out.append(self._dec(d, "round_closed", rule, {"reason": reason, "opened_day": self.round_start, "offers": self.round_offers}, [], None))
+        self.round_until = NEVER
+        self.round_start = NEVER
+        self.round_offers = 0
+        self.round_vetoed = frozenset()
 
     def _fire(self, k: int, t: int, at: int | None, refs: list[Ref], out: list[Decision]) -> None:
         cp = self.cp
@@ -466,8 +466,8 @@ class ReplayEngine:
             if until > self.suspended_until:
                 self.suspended_until = until
                 self.suspended_by = trig.name
-            if self.session_until != NEVER:
-                self._close_session(t, f"triggers.{trig.name}", "suspended by a trigger", out)
+            if self.round_until != NEVER:
+                self._close_round(t, f"triggers.{trig.name}", "suspended by a trigger", out)
 
     def _offer(self, d: int, at: int, ref: Ref, item: int, name: str | None, status: str | None, out: list[Decision]) -> None:
         reason = None
@@ -476,15 +476,15 @@ class ReplayEngine:
             reason = "red_line"
         elif status == "outside":
             reason = "outside"
-        elif self.session_until == NEVER:
-            reason = "no_session"
-        elif item >= 0 and item in self.session_vetoed:
+        elif self.round_until == NEVER:
+            reason = "no_round"
+        elif item >= 0 and item in self.round_vetoed:
             reason = "vetoed_item"
-        elif self.cp.max_offers is not None and self.session_offers >= self.cp.max_offers:
+        elif self.cp.max_offers is not None and self.round_offers >= self.cp.max_offers:
             reason = "offer_limit"
             detail["max_offers"] = self.cp.max_offers
         if reason is None:
-            self.session_offers += 1
+            self.round_offers += 1
             return
         out.append(self._dec(d, "mandate_limit", f"mandate.{reason}", detail, [ref], at))
 
@@ -538,7 +538,7 @@ class ReplayEngine:
     def _absent_due(self, k: int) -> int:
         t = self.cp.triggers[k]
         lf = self.t_last_fire[k]
-        due = max(self.t_last_match[k], self.session_start, lf) + t.window_days
+        due = max(self.t_last_match[k], self.round_start, lf) + t.window_days
         if lf != NEVER:
             due = max(due, lf + t.cooldown_days)
         return due
@@ -548,8 +548,8 @@ class ReplayEngine:
         while True:
             t = NEVER
             cands: list[int] = []
-            if self.session_until != NEVER:
-                cands.append(self.session_until)
+            if self.round_until != NEVER:
+                cands.append(self.round_until)
                 cands.extend(self._absent_due(k) for k in self._absent)
             if self.vote_open:
                 cands.append(self.vote_deadline)
@@ -559,8 +559,8 @@ class ReplayEngine:
             if t > d:
                 break
             self.cur_day = t
-            if self.session_until != NEVER and self.session_until <= t:
-                self._close_session(t, "talks.session_end", "the session ran its course", out)
+            if self.round_until != NEVER and self.round_until <= t:
+                self._close_round(t, "talks.round_end", "the round ran its course", out)
             if self.vote_open and self.vote_deadline <= t:
                 silent = [cp.holder_names[h] for h, v in enumerate(self.votes) if v == 0]
                 opened = self.vote_opened
@@ -574,11 +574,11 @@ class ReplayEngine:
                 else:
                     self._vote_passes(t, None, "no_surprises.silence", out)
             for k in self._absent:
-                if self.session_until != NEVER and self._absent_due(k) <= t:
+                if self.round_until != NEVER and self._absent_due(k) <= t:
                     self._fire(k, t, None, [], out)
         self.cur_day = d
 
-    # -- helpers -------------------------------------------------------------------------
+    # -- utilities -------------------------------------------------------------------------
 
     @staticmethod
     def _dec(day: int, kind: str, rule: str, detail: dict[str, Any], refs: list[Ref], at: int | None) -> Decision:

@@ -54,7 +54,7 @@ def selector_text(cp: CompiledPolicy, sel: Selector) -> str:
     if sel.min_reliability > 0:
         text += f", reported with reliability at least {sel.min_reliability:g}"
     if sel.in_forum:
-        text += f", in the talks forum ({', '.join(cp.policy.talks.forums)}, or during an open session when the event names no forum)"
+        text += f", in the talks forum ({', '.join(cp.policy.talks.forums)}, or during an open round when the event names no forum)"
     return text
 
 
@@ -76,10 +76,10 @@ def trigger_text(cp: CompiledPolicy, t: Trigger) -> str:
     if t.pattern == "at_least":
         text = f"{t.count} or more {selector_text(cp, t.select)} within {t.window_days} day(s)"
     else:
-        text = f"{t.window_days} days of an open talks session without any {selector_text(cp, t.select)}"
+        text = f"{t.window_days} days of an open talks round without any {selector_text(cp, t.select)}"
     text += f" move the coalition {t.step} rung(s) up the penalty ladder at once, with no vote"
     if t.suspend_talks_days:
-        text += f"; the talks session closes and talks are refused for {t.suspend_talks_days} days"
+        text += f"; the talks round closes and talks are refused for {t.suspend_talks_days} days"
     if t.cooldown_days:
         text += f"; it cannot fire again for {t.cooldown_days} days"
     text += "."
@@ -104,8 +104,8 @@ def describe_policy(cp: CompiledPolicy) -> list[dict[str, str]]:
     add(
         "talks",
         "talks",
-        f"A talks request is any of the {selector_text(cp, p.talks.requests)}. A request that passes every gate opens a session of "
-        f"{p.talks.session_days} days; requests made while a session is open join it and need only the trigger and mandate gates.",
+        f"A talks request is any of the {selector_text(cp, p.talks.requests)}. A request that passes every gate opens a round of "
+        f"{p.talks.round_days} days; requests made while a round is open join it and need only the trigger and mandate gates.",
     )
     if p.block("preconditions") is None:
         add("(a) preconditions", "preconditions", "Switched off: talks need no prior verified change.")
@@ -125,11 +125,11 @@ def describe_policy(cp: CompiledPolicy) -> list[dict[str, str]]:
             f"An offer is any of the {selector_text(cp, man.offers)} that speaks to an agenda item (named in the event's agenda field, or by its CAMEO code). "
             f"The envoy may trade: {', '.join(by['tradable']) or 'nothing'}. It may never trade (red lines): {', '.join(by['red_line']) or 'none'}. "
             f"Outside its mandate (needs a new mandate): {', '.join(by['outside']) or 'none'}; agenda items not listed are outside it too. "
-            "Offers outside a talks session, on a red line, outside the mandate or on an item a frontline member vetoed are recorded as limits hit; "
+            "Offers outside a talks round, on a red line, outside the mandate or on an item a frontline member vetoed are recorded as limits hit; "
             "a talks request about a red-line or outside item is refused."
         )
-        if man.max_offers_per_session is not None:
-            text += f" At most {man.max_offers_per_session} offers per session."
+        if man.max_offers_per_round is not None:
+            text += f" At most {man.max_offers_per_round} offers per round."
         add("(b) mandate", "mandate", text)
     if p.block("triggers") is None:
         add("(b) triggers", "triggers", "Switched off: abuse of the talks fires no automatic penalty.")
@@ -149,7 +149,7 @@ def describe_policy(cp: CompiledPolicy) -> list[dict[str, str]]:
             "no_surprises",
             f"Before outreach, the vote holders ({', '.join(cp.holder_names)}) are asked; the vote stays open {ns.vote_days} days and a holder that has not answered by then "
             f"counts as {'consenting' if ns.silence == 'consent' else 'vetoing'}. A veto is any of the {selector_text(cp, ns.veto_events)} by a holder; "
-            f"with an agenda item it strikes only that item from the session. Consent is any of the {selector_text(cp, ns.consent_events)} by a holder; "
+            f"with an agenda item it strikes only that item from the round. Consent is any of the {selector_text(cp, ns.consent_events)} by a holder; "
             "when every holder has consented the vote closes early. A holder's first vote on the timing stands.",
         )
     for w in cp.warnings:
@@ -188,8 +188,8 @@ def summary(body: dict[str, Any]) -> str:
             return f"denied: no answer from {', '.join(d.get('silent', []))} by the deadline (silence counts as a veto){agenda}"
         return f"denied by {rule}"
     if kind == "talks_allowed":
-        via = "an open session" if rule == "talks.session" else " -> ".join(d.get("passed", [])) or "no gates"
-        return f"allowed via {via}; session until {d.get('session_until_date')}{agenda}" + (f"; vetoed items: {', '.join(d['vetoed_items'])}" if d.get("vetoed_items") else "")
+        via = "an open round" if rule == "talks.round" else " -> ".join(d.get("passed", [])) or "no gates"
+        return f"allowed via {via}; round until {d.get('round_until_date')}{agenda}" + (f"; vetoed items: {', '.join(d['vetoed_items'])}" if d.get("vetoed_items") else "")
     if kind == "talks_pending":
         return f"waiting on the frontline vote opened {d.get('vote_opened_date')} (deadline {d.get('deadline_date')}){agenda}"
     if kind == "veto_requested":
@@ -210,13 +210,13 @@ def summary(body: dict[str, Any]) -> str:
         words = {
             "red_line": "a red line",
             "outside": "outside the mandate",
-            "no_session": "made outside an authorised talks session",
+            "no_round": "made outside an authorised talks round",
             "vetoed_item": "an item a frontline member vetoed",
-            "offer_limit": f"over the limit of {d.get('max_offers')} offers per session",
+            "offer_limit": f"over the limit of {d.get('max_offers')} offers per round",
         }
         return f"offer on {d.get('agenda')}: {words.get(reason, reason)}"
-    if kind == "session_closed":
-        return f"talks session closed: {d.get('reason')} ({d.get('offers')} offers made)"
+    if kind == "round_closed":
+        return f"talks round closed: {d.get('reason')} ({d.get('offers')} offers made)"
     return kind
 
 

@@ -7,7 +7,7 @@ A policy states four rule blocks and the order in which they are applied:
   over a window of days, a threshold, how many days the condition must have held without a
   break, and how many independent sources (publishers) must report it;
 * ``mandate`` (b): the agenda items the envoy may trade, the red lines it may not, items
-  outside its mandate, and how many offers one session may carry;
+  outside its mandate, and how many offers one round may carry;
 * ``triggers`` (b): event patterns over a window that move the coalition up a ladder of
   pre-approved penalty tranches at once, with no vote, with a cool-down;
 * ``no_surprises`` (c): which members hold a veto over the agenda and timing of outreach,
@@ -67,7 +67,7 @@ class Selector(Strict):
     min_reliability: float = Field(default=0.0, ge=0.0, le=1.0, description="ignore events reported with lower reliability")
     in_forum: bool = Field(
         default=False,
-        description="only events in the talks forum: the event's forum is one of talks.forums, or it has no forum and a talks session is open",
+        description="only events in the talks forum: the event's forum is one of talks.forums, or it has no forum and a talks round is open",
     )
 
     @field_validator("codes")
@@ -144,7 +144,7 @@ class Mandate(Strict):
     enabled: bool = True
     offers: Selector = Field(description="events that are offers to the adversary (matched to an item by the event's agenda field or the item's codes)")
     items: list[AgendaItem] = Field(min_length=1)
-    max_offers_per_session: int | None = Field(default=None, ge=0)
+    max_offers_per_round: int | None = Field(default=None, ge=0)
 
     @model_validator(mode="after")
     def _unique(self) -> Mandate:
@@ -174,13 +174,13 @@ class Trigger(Strict):
     description: str = ""
     select: Selector
     pattern: Literal["at_least", "absent"] = Field(
-        description="at_least: `count` matching events within `window_days`; absent: no matching event for `window_days` while a talks session is open"
+        description="at_least: `count` matching events within `window_days`; absent: no matching event for `window_days` while a talks round is open"
     )
     count: int = Field(default=1, ge=1, le=1000)
     window_days: Days
     cooldown_days: int = Field(default=0, ge=0, le=3650)
     step: int = Field(default=1, ge=1, description="tranches climbed per firing")
-    suspend_talks_days: int = Field(default=0, ge=0, le=3650, description="close the session and refuse talks for this many days")
+    suspend_talks_days: int = Field(default=0, ge=0, le=3650, description="close the round and refuse talks for this many days")
 
 
 class Triggers(Strict):
@@ -213,7 +213,7 @@ class Talks(Strict):
     """Which events ask for talks with the adversary, and how long allowed talks last."""
 
     requests: Selector
-    session_days: Days = 14
+    round_days: Days = 14
     forums: list[str] = Field(default_factory=lambda: ["talks"], description="forum/channel names that count as the talks forum")
 
 

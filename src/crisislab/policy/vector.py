@@ -144,11 +144,11 @@ class VectorEngine:
         self.cur_day = full(NEVER)
         self.start_day = full(NEVER if start_day is None else start_day)
         self.n = full(0)
-        self.session_until = full(NEVER)
-        self.session_start = full(NEVER)
-        self.session_offers = full(0)
+        self.round_until = full(NEVER)
+        self.round_start = full(NEVER)
+        self.round_offers = full(0)
         nI = max(len(cp.items), 1)
-        self.session_vetoed = np.zeros((R, nI), bool)
+        self.round_vetoed = np.zeros((R, nI), bool)
         self.suspended_until = full(NEVER)
         self.suspended_by = full(-1)
         self.level = full(0)
@@ -178,15 +178,15 @@ class VectorEngine:
         self.t_last_fire = [full(NEVER) for _ in self.trigs]
         self.t_last_match = [full(NEVER) for _ in self.trigs]
         self.absent = [k for k, t in enumerate(self.trigs) if t.pattern == "absent"]
-        self.counts = {k: full(0) for k in ("talks_allowed", "talks_denied", "talks_pending", "veto_requested", "veto_cast", "consent_cast", "veto_expired", "trigger_fired", "mandate_limit", "session_closed", "denied_veto", "denied_preconditions", "sessions")}
+        self.counts = {k: full(0) for k in ("talks_allowed", "talks_denied", "talks_pending", "veto_requested", "veto_cast", "consent_cast", "veto_expired", "trigger_fired", "mandate_limit", "round_closed", "denied_veto", "denied_preconditions", "rounds")}
         self.log: list[list[Decision]] = [[] for _ in range(R)] if record else []
 
     # -- public state --------------------------------------------------------------------
 
     @property
     def talks_open(self) -> B:
-        """Which runs have a talks session open now."""
-        return self.session_until != NEVER
+        """Which runs have a talks round open now."""
+        return self.round_until != NEVER
 
     def decisions(self, run: int) -> list[Decision]:
         """The decisions of one run so far (needs ``record=True``)."""
@@ -266,7 +266,7 @@ class VectorEngine:
         rl = np.where(np.isnan(rl), cp.default_reliability, rl)
         pb = np.zeros(rows.size, np.int64) if pub is None else np.asarray(pub, np.int64)[rows]
         fs = tab.forum[c]
-        sess = self.session_until[rows] != NEVER
+        sess = self.round_until[rows] != NEVER
         od = ordinal[rows]
         for ci in range(len(self.conds)):
             m = tab.cond[ci, c] & _accept(cp.cond_rule[ci], g, rl, fs, sess)
@@ -373,7 +373,7 @@ class VectorEngine:
         cp, tab = self.cp, self.classes
         n = rr.size
         ok = np.ones(n, bool)
-        in_session = self.session_until[rr] != NEVER
+        in_round = self.round_until[rr] != NEVER
         names = [tab.item_name[x] for x in rc.tolist()] if self.record else []
         atl = at.tolist() if at is not None else [None] * n
         if block == "triggers":
@@ -386,7 +386,7 @@ class VectorEngine:
             passed[idx[ok]] |= self.bit["triggers"]
             return ok
         if block == "preconditions":
-            ev = np.nonzero(~in_session)[0]
+            ev = np.nonzero(~in_round)[0]
             if ev.size == 0:
                 return ok
             good, reports, refs = self._preconditions(rr[ev], d[ev])
@@ -418,7 +418,7 @@ class VectorEngine:
             passed[idx[ok]] |= self.bit["mandate"]
             return ok
         # no_surprises
-        wait = ~in_session
+        wait = ~in_round
         vo = self.vote_open[rr]
         pend = np.nonzero(wait & vo)[0]
         if pend.size:
@@ -577,7 +577,7 @@ class VectorEngine:
     def _allow(self, rr: I64, d: I64, at: I64 | None, req: I64, rc: I64, passed: I64, how: str | None, pre: dict[int, Any], idx: I64 | None, vetoed: B | None = None) -> None:
         cp, tab = self.cp, self.classes
         n = rr.size
-        in_s = self.session_until[rr] != NEVER
+        in_s = self.round_until[rr] != NEVER
         atl = at.tolist() if at is not None else [None] * n
         names = [tab.item_name[x] for x in rc.tolist()] if self.record else []
 
@@ -597,23 +597,23 @@ class VectorEngine:
         if s.size:
             def mk_s(j: int) -> Decision:
                 detail, evs = base(s[j])
-                detail["session_until_day"] = int(self.session_until[rr[s[j]]])
-                return Decision(int(d[s[j]]), "talks_allowed", "talks.session", detail, evs, atl[s[j]])
+                detail["round_until_day"] = int(self.round_until[rr[s[j]]])
+                return Decision(int(d[s[j]]), "talks_allowed", "talks.round", detail, evs, atl[s[j]])
 
             self._emit("talks_allowed", rr[s], mk_s)
         o = np.nonzero(~in_s)[0]
         if o.size:
             orr = rr[o]
-            self.session_start[orr] = d[o]
-            self.session_until[orr] = d[o] + cp.session_days
-            self.session_offers[orr] = 0
-            self.session_vetoed[orr] = vetoed[o] if vetoed is not None else False
-            np.add.at(self.counts["sessions"], orr, 1)
+            self.round_start[orr] = d[o]
+            self.round_until[orr] = d[o] + cp.round_days
+            self.round_offers[orr] = 0
+            self.round_vetoed[orr] = vetoed[o] if vetoed is not None else False
+            np.add.at(self.counts["rounds"], orr, 1)
 
             def mk_o(j: int) -> Decision:
                 detail, evs = base(o[j])
-                detail["session_until_day"] = int(d[o[j]]) + cp.session_days
-                vet = self.session_vetoed[orr[j]]
+                detail["round_until_day"] = int(d[o[j]]) + cp.round_days
+                vet = self.round_vetoed[orr[j]]
                 if vet.any():
                     detail["vetoed_items"] = sorted(cp.items[i].name for i in np.nonzero(vet)[0].tolist())
                 pl = detail["passed"]
@@ -622,15 +622,15 @@ class VectorEngine:
 
             self._emit("talks_allowed", orr, mk_o)
 
-    def _close_session(self, rr: I64, t: I64, rule: str | list[str], reason: str) -> None:
-        so = self.session_start[rr].copy()
-        of = self.session_offers[rr].copy()
+    def _close_round(self, rr: I64, t: I64, rule: str | list[str], reason: str) -> None:
+        so = self.round_start[rr].copy()
+        of = self.round_offers[rr].copy()
         rules = rule if isinstance(rule, list) else [rule] * rr.size
-        self._emit("session_closed", rr, lambda j: Decision(int(t[j]), "session_closed", rules[j], {"reason": reason, "opened_day": int(so[j]), "offers": int(of[j])}, (), None))
-        self.session_until[rr] = NEVER
-        self.session_start[rr] = NEVER
-        self.session_offers[rr] = 0
-        self.session_vetoed[rr] = False
+        self._emit("round_closed", rr, lambda j: Decision(int(t[j]), "round_closed", rules[j], {"reason": reason, "opened_day": int(so[j]), "offers": int(of[j])}, (), None))
+        self.round_until[rr] = NEVER
+        self.round_start[rr] = NEVER
+        self.round_offers[rr] = 0
+        self.round_vetoed[rr] = False
 
     def _fire(self, k: int, rr: I64, t: I64, at: I64 | None) -> None:
         cp = self.cp
@@ -660,9 +660,9 @@ class VectorEngine:
             up = until > self.suspended_until[rr]
             self.suspended_until[rr[up]] = until[up]
             self.suspended_by[rr[up]] = k
-            op = self.session_until[rr] != NEVER
+            op = self.round_until[rr] != NEVER
             if op.any():
-                self._close_session(rr[op], t[op], f"triggers.{trig.name}", "suspended by a trigger")
+                self._close_round(rr[op], t[op], f"triggers.{trig.name}", "suspended by a trigger")
 
     def _offer(self, rr: I64, d: I64, at: I64, rc: I64) -> None:
         cp, tab = self.cp, self.classes
@@ -671,18 +671,18 @@ class VectorEngine:
         reason = np.full(rr.size, -1, np.int64)  # -1 ok
         reason = np.where(st == STATUS["red_line"], 0, reason)
         reason = np.where((reason < 0) & (st == STATUS["outside"]), 1, reason)
-        reason = np.where((reason < 0) & (self.session_until[rr] == NEVER), 2, reason)
+        reason = np.where((reason < 0) & (self.round_until[rr] == NEVER), 2, reason)
         vet = np.zeros(rr.size, bool)
         has = item >= 0
-        vet[has] = self.session_vetoed[rr[has], item[has]]
+        vet[has] = self.round_vetoed[rr[has], item[has]]
         reason = np.where((reason < 0) & vet, 3, reason)
         if cp.max_offers is not None:
-            reason = np.where((reason < 0) & (self.session_offers[rr] >= cp.max_offers), 4, reason)
+            reason = np.where((reason < 0) & (self.round_offers[rr] >= cp.max_offers), 4, reason)
         okm = reason < 0
-        self.session_offers[rr[okm]] += 1
+        self.round_offers[rr[okm]] += 1
         w = np.nonzero(~okm)[0]
         if w.size:
-            names = ["red_line", "outside", "no_session", "vetoed_item", "offer_limit"]
+            names = ["red_line", "outside", "no_round", "vetoed_item", "offer_limit"]
 
             def mk(j: int) -> Decision:
                 i = w[j]
@@ -755,14 +755,14 @@ class VectorEngine:
     def _absent_due(self, k: int, rr: I64) -> I64:
         t = self.trigs[k]
         lf = self.t_last_fire[k][rr]
-        due = np.maximum(np.maximum(self.t_last_match[k][rr], self.session_start[rr]), lf) + t.window_days
+        due = np.maximum(np.maximum(self.t_last_match[k][rr], self.round_start[rr]), lf) + t.window_days
         return np.where(lf != NEVER, np.maximum(due, lf + t.cooldown_days), due)
 
     def _advance(self, rows: I64, target: I64) -> None:
         rr, tg = rows, target
         while rr.size:
-            sess = self.session_until[rr] != NEVER
-            cand = np.where(sess, self.session_until[rr], INF)
+            sess = self.round_until[rr] != NEVER
+            cand = np.where(sess, self.round_until[rr], INF)
             for k in self.absent:
                 cand = np.minimum(cand, np.where(sess, self._absent_due(k, rr), INF))
             cand = np.minimum(cand, np.where(self.vote_open[rr], self.vote_deadline[rr], INF))
@@ -772,14 +772,14 @@ class VectorEngine:
             if rr.size == 0:
                 break
             self.cur_day[rr] = t
-            m = (self.session_until[rr] != NEVER) & (self.session_until[rr] <= t)
+            m = (self.round_until[rr] != NEVER) & (self.round_until[rr] <= t)
             if m.any():
-                self._close_session(rr[m], t[m], "talks.session_end", "the session ran its course")
+                self._close_round(rr[m], t[m], "talks.round_end", "the round ran its course")
             m = self.vote_open[rr] & (self.vote_deadline[rr] <= t)
             if m.any():
                 self._expire_votes(rr[m], t[m])
             for k in self.absent:
-                sess = self.session_until[rr] != NEVER
+                sess = self.round_until[rr] != NEVER
                 due = self._absent_due(k, rr)
                 m = sess & (due <= t)
                 if m.any():

@@ -1,4 +1,4 @@
-"""Helpers shared by the policy tests: small policies and events built in code."""
+"""Builders shared by the policy tests: small policies and events built in code."""
 
 from __future__ import annotations
 
@@ -56,7 +56,7 @@ def mini() -> dict[str, Any]:
             "coalition": [EU, "Germany", "Poland", "Estonia"],
         },
         "order": ["triggers", "preconditions", "mandate", "no_surprises"],
-        "talks": {"requests": {"source": ["coalition"], "target": ["adversary"], "codes": ["036"]}, "session_days": 10},
+        "talks": {"requests": {"source": ["coalition"], "target": ["adversary"], "codes": ["036"]}, "round_days": 10},
         "preconditions": {
             "combine": "all",
             "conditions": [
@@ -67,7 +67,7 @@ def mini() -> dict[str, Any]:
         },
         "mandate": {
             "offers": {"source": ["coalition"], "target": ["adversary"], "codes": ["030", "035", "08"]},
-            "max_offers_per_session": 2,
+            "max_offers_per_round": 2,
             "items": [
                 {"name": "sanctions_relief", "status": "tradable", "codes": ["0354"]},
                 {"name": "arms_control", "status": "tradable"},
