@@ -313,7 +313,6 @@ class EventReader:
         i_pub, i_agenda, i_id = index.get("publisher"), index.get("agenda"), index.get("id")
         f_src, f_tgt = fallback.get("source"), fallback.get("target")
         stats = self.stats
-        prev_line = reader.line_num
         # fast path: a row whose every field is already known from earlier rows
         dcache, cc, codes, gs, rels = self._dates.cache, self._cc, self._codes, self._gs, self._rel
         no_col = len(header)  # an index that is never a column: reads as ""
@@ -335,7 +334,6 @@ class EventReader:
                 line = reader.line_num
                 stats.lines += 1
                 self._bad(line, f"a line the CSV reader cannot read ({exc})", "a well-formed CSV line", "")
-                prev_line = line
                 continue
             line = reader.line_num
             stats.lines += 1
@@ -361,7 +359,6 @@ class EventReader:
                         stats.first_day = day
                     stats.last_day = day
                     stats.events += 1
-                    prev_line = line
                     yield Event(day, src, tgt, cd[0], cd[1] if g10 is None else g10, rel, pub or "", forum, agenda,  # type: ignore[arg-type]
                                 line, None if i_id is None else _clean(row[i_id]))
                     continue
@@ -394,11 +391,8 @@ class EventReader:
                 )
             except _Bad as bad:
                 self._bad(line, bad.found, bad.expected, _raw(row, delim))
-                prev_line = line
                 continue
-            prev_line = line
             yield ev
-        del prev_line
 
     def _jsonl(self, fh: IO[str]) -> Iterator[Event]:
         self.stats.layout = "jsonl"
