@@ -142,11 +142,14 @@ class DaskBackend(Backend):
             # Forked workers inherit the imported model (about 1 s to start two workers
             # instead of about 10 s for spawned ones that import everything again).
             # The workers' statistical profiler samples every thread's stack every 10 ms and
-            # costs about a quarter of a CPU-bound task's time; it is switched off.
+            # costs about a quarter of a CPU-bound task's time; it is switched off, and the
+            # event-loop health tick and system monitor wake up less often.
             method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
             settings = {
                 "distributed.worker.multiprocessing-method": method,
                 "distributed.worker.profile.enabled": False,
+                "distributed.admin.tick.interval": "500ms",
+                "distributed.admin.system-monitor.interval": "2s",
             }
             with dask.config.set(settings):
                 self.cluster = LocalCluster(
