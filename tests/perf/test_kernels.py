@@ -107,3 +107,32 @@ def test_clip_semantics_match_numpy():
     for v in (-0.0, 0.0, -1e-300, 1.0, 1.0 + 1e-16, np.nan, 0.5, 2.0, -np.inf):
         got, expect = kernels._clip01(v), np.clip(np.float64(v), 0.0, 1.0)
         assert (got == expect or (np.isnan(got) and np.isnan(expect))) and np.signbit(got) == np.signbit(expect), v
+
+
+def test_logit_choice(data):
+    g = data["g"]
+    n = 2000
+    ude, uesc = g.normal(0, 2, n), g.normal(0, 2, n)
+    ude[:5] = 0.0  # ties with the hold option
+    draw = g.random(n)
+    lam = 1.7
+    u = np.stack([ude, np.zeros_like(uesc), uesc], axis=1) * lam
+    u -= u.max(axis=1, keepdims=True)
+    w = np.exp(u)
+    cdf = np.cumsum(w, axis=1) / w.sum(axis=1, keepdims=True)
+    expect = (draw[:, None] > cdf[:, :2]).sum(axis=1) - 1
+    np.testing.assert_array_equal(kernels.logit_choice(ude, uesc, lam, draw), expect)
+
+
+@pytest.mark.parametrize("types", [1, 3, 9])
+def test_type_signal_update(types):
+    g = np.random.default_rng(types)
+    n = 500
+    belief = g.dirichlet(np.ones(types), n)
+    belief[:3, 0] = 0.0  # below the floor
+    x = g.integers(0, types, n) + g.normal(0, 0.7, n)
+    noise = 0.3 + g.random(n)
+    t = np.arange(types)[None, :]
+    post = np.log(np.maximum(belief, 1e-300)) - 0.5 * ((x[:, None] - t) / noise[:, None]) ** 2
+    post = np.exp(post - post.max(axis=1, keepdims=True))
+    np.testing.assert_array_equal(kernels.type_signal_update(belief, x, noise), post / post.sum(axis=1, keepdims=True))

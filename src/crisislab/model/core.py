@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from crisislab.model import kernels
 from crisislab.model.mechanisms._base import clip01, mechanism, per_run
 from crisislab.model.mechanisms.catastrophe import (
     deep_strike_probability,
@@ -58,13 +59,10 @@ def base_utility(s: State, p: Params, a: Actions, rng: Streams) -> State:
 def adversary_choice(s: State, p: Params, a: Actions, rng: Streams) -> State:
     """Logit choice among de-escalate / hold / escalate with precision ``rationality`` (M05's
     choice rule). A settled adversary stands down; an accepted offer means demobilising."""
-    lam = p.rationality
-    u = np.stack([s.u_deescalate, np.zeros_like(s.u_escalate), s.u_escalate], axis=1) * lam
-    u -= u.max(axis=1, keepdims=True)
-    w = np.exp(u)
-    cdf = np.cumsum(w, axis=1) / w.sum(axis=1, keepdims=True)
+    # per run (compiled): u = [u_deescalate, 0, u_escalate] * rationality; w = exp(u - max u);
+    # cdf = cumsum(w) / sum(w); action = (draw > cdf[0]) + (draw > cdf[1]) - 1
     draw = rng.uniform(s.week, Slot.CHOICE)
-    action = (draw[:, None] > cdf[:, :2]).sum(axis=1) - 1
+    action = kernels.logit_choice(np.asarray(s.u_deescalate, dtype=float), np.asarray(s.u_escalate, dtype=float), float(p.rationality), draw)
     demobilise = (s.offer_state == 1) & (s.talks_weeks == 0) & s.talks_open
     action = np.where(demobilise | s.settled, -1, action)
     s.action = action

@@ -242,3 +242,83 @@ def statement_spread(stance: np.ndarray, scale: np.ndarray, noise: np.ndarray, w
             acc += (d * d) * w[j]
         out[i] = math.sqrt(acc)
     return out
+
+
+@njit(inline="always", **_opts)
+def _pairwise_row(x: np.ndarray, i: int) -> float:
+    # NumPy's summation of one contiguous row: sequential below 8 terms, 8 accumulators up
+    # to 128 (longer rows are split in halves); a row sum equals ``x[i].sum()`` bit for bit
+    n = x.shape[1]
+    if n < 8:
+        res = -0.0
+        for j in range(n):
+            res += x[i, j]
+        return res
+    if n <= 128:
+        r0, r1, r2, r3 = x[i, 0], x[i, 1], x[i, 2], x[i, 3]
+        r4, r5, r6, r7 = x[i, 4], x[i, 5], x[i, 6], x[i, 7]
+        j = 8
+        while j < n - (n % 8):
+            r0 += x[i, j]
+            r1 += x[i, j + 1]
+            r2 += x[i, j + 2]
+            r3 += x[i, j + 3]
+            r4 += x[i, j + 4]
+            r5 += x[i, j + 5]
+            r6 += x[i, j + 6]
+            r7 += x[i, j + 7]
+            j += 8
+        res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+        while j < n:
+            res += x[i, j]
+            j += 1
+        return res
+    raise ValueError("row sums of more than 128 terms are not implemented")
+
+
+@njit(**_opts)
+def logit_choice(u_deescalate: np.ndarray, u_escalate: np.ndarray, lam: float, draw: np.ndarray) -> np.ndarray:
+    """The adversary's logit choice (-1, 0, +1) as ``core.adversary_choice`` computes it:
+    ``u = [u_de, 0, u_esc] * lam``, ``w = exp(u - max u)``, cdf over (de, hold), draw."""
+    n = draw.shape[0]
+    out = np.empty(n, dtype=np.int64)
+    for i in range(n):
+        u0 = u_deescalate[i] * lam
+        u1 = 0.0 * lam
+        u2 = u_escalate[i] * lam
+        top = u0  # NumPy's maximum: keeps the first of equals, propagates NaN
+        if not (top >= u1 or top != top):
+            top = u1
+        if not (top >= u2 or top != top):
+            top = u2
+        w0 = math.exp(u0 - top)
+        w1 = math.exp(u1 - top)
+        w2 = math.exp(u2 - top)
+        total = ((-0.0 + w0) + w1) + w2
+        c0 = w0 / total
+        c1 = (w0 + w1) / total
+        out[i] = (1 if draw[i] > c0 else 0) + (1 if draw[i] > c1 else 0) - 1
+    return out
+
+
+@njit(**_opts)
+def type_signal_update(belief: np.ndarray, x: np.ndarray, noise: np.ndarray) -> np.ndarray:
+    """M19's weekly Bayes update on a noisy signal ``x`` of the type index (types 0..T-1):
+    ``post = log(max(belief, 1e-300)) - 0.5 ((x - t) / noise)^2``, normalised by softmax."""
+    n, t_count = belief.shape
+    out = np.empty((n, t_count))
+    for i in range(n):
+        top = 0.0
+        for t in range(t_count):
+            d = (x[i] - t) / noise[i]
+            b = belief[i, t]
+            v = math.log(b if (b >= 1e-300 or b != b) else 1e-300) + -0.5 * (d * d)
+            out[i, t] = v
+            if t == 0 or not (top >= v or top != top):
+                top = v
+        for t in range(t_count):
+            out[i, t] = math.exp(out[i, t] - top)
+        total = _pairwise_row(out, i)
+        for t in range(t_count):
+            out[i, t] = out[i, t] / total
+    return out

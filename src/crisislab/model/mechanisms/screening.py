@@ -12,6 +12,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from crisislab.model import kernels
 from crisislab.model.mechanisms._base import mechanism, per_run
 from crisislab.model.mechanisms.negotiation import non_negotiable_concessions
 from crisislab.model.params import COALITION_RESERVATION, Params
@@ -41,11 +42,9 @@ def screening_offer(s: State, p: Params, a: Actions, rng: Streams) -> State:
     # weekly intelligence signal: type index plus noise
     noise = p.k["screening_offer"]["signal_noise"] * (1.0 + 2.0 * (1.0 - s.intel_quality))
     x = s.adversary_type + noise * rng.normal(s.week, Slot.SIGNAL)
-    t = np.arange(p.n_types)[None, :]
-    loglike = -0.5 * ((x[:, None] - t) / noise[:, None]) ** 2
-    post = np.log(np.maximum(s.belief, 1e-300)) + loglike
-    post = np.exp(post - post.max(axis=1, keepdims=True))
-    s.belief = post / post.sum(axis=1, keepdims=True)
+    # per run (compiled): post_t = log(max(belief_t, 1e-300)) - 0.5 ((x - t) / noise)^2 for
+    # types t = 0..T-1, then belief = exp(post - max post) / sum(exp(post - max post))
+    s.belief = kernels.type_signal_update(np.ascontiguousarray(s.belief, dtype=float), np.asarray(x, dtype=float), np.asarray(noise, dtype=float))
     return s
 
 
