@@ -36,9 +36,21 @@ def conditionality_framework(s: State, p: Params, a: Actions, rng: Streams) -> S
     contact = wants & (earned_now | ~req)
     s.contact = contact
     s.earned = contact & earned_now
-    s.unilateral = np.asarray(a.unilateral, dtype=bool) & ~veto[:, None] & ~s.settled[:, None]
-    s.unilateral_contacts = s.unilateral_contacts + s.unilateral.sum(axis=1)
+    wish = np.asarray(a.unilateral, dtype=bool)
+    if wish.any():
+        s.unilateral = wish & ~veto[:, None] & ~s.settled[:, None]
+        s.unilateral_contacts = s.unilateral_contacts + s.unilateral.sum(axis=1)
+    else:  # nobody opens a channel (the common case): skip the per-member arithmetic
+        s.unilateral = np.zeros(np.broadcast_shapes(wish.shape, (s.rung.shape[0], 1)), dtype=bool)
+        s.unilateral_contacts = s.unilateral_contacts + 0.0
     return s
+
+
+def _own_channels(s: State, p: Params) -> np.ndarray:
+    """Political weight of the members' own channels this week, per run."""
+    if not s.unilateral.any():
+        return np.zeros(s.unilateral.shape[0])
+    return (s.unilateral * p.weight[None, :]).sum(axis=1)
 
 
 def _unearned_audience(s: State, a: Actions) -> np.ndarray:
@@ -52,7 +64,7 @@ def _premature(s: State, p: Params, a: Actions) -> np.ndarray:
     counts 1; capped at 2)."""
     unearned = s.contact & ~s.earned
     high = np.asarray(a.high_level, dtype=bool)
-    own = np.minimum((s.unilateral * p.weight[None, :]).sum(axis=1) * 4.0, 2.0)
+    own = np.minimum(_own_channels(s, p) * 4.0, 2.0)
     # M18: regular, coordinated working-level talks are part of the common line; only their
     # sporadic share counts as premature
     working = 0.25 * (1.0 - s.regularity) if p.on["dialogue_consistency"] else 0.25
@@ -64,7 +76,7 @@ def leverage_dilution(s: State, p: Params, a: Actions, rng: Streams) -> State:
     """Each member's own channel lowers perceived unity by its political weight."""
     k = p.k["leverage_dilution"]
     st = p.s("leverage_dilution")
-    loss = (s.unilateral * p.weight[None, :]).sum(axis=1)
+    loss = _own_channels(s, p)
     unity = s.perceived_unity - st * loss + k["recovery"] * (1.0 - s.perceived_unity)
     s.perceived_unity = clip01(unity)
     s.leverage = s.perceived_unity ** k["alpha"]
@@ -122,7 +134,7 @@ def frontline_trust(s: State, p: Params, a: Actions, rng: Streams) -> State:
     veto = np.asarray(a.veto, dtype=bool) & p.on["conditionality_framework"]
     # a coordinated high-level contact without the no-surprises rule, or any member's own channel
     by_coalition = s.contact & np.asarray(a.high_level, dtype=bool) & ~veto
-    by_member = (s.unilateral & ~p.frontline[None, :]).any(axis=1)
+    by_member = (s.unilateral & ~p.frontline[None, :]).any(axis=1) if s.unilateral.any() else np.zeros(s.rung.shape[0], dtype=bool)
     bypass = by_coalition | by_member
     s.bypasses = s.bypasses + bypass
     # per run and member (compiled):
@@ -216,9 +228,10 @@ def selective_engagement(s: State, p: Params, a: Actions, rng: Streams) -> State
     k = p.k["selective_engagement"]
     st = p.s("selective_engagement")
     courted = ~np.asarray(a.centralised, dtype=bool) & (s.rung >= 1) & ~s.settled
-    dove = np.argmin(s.stance, axis=1)
     rows = np.nonzero(courted)[0]
     if st > 0 and rows.size:
+        dove = np.zeros(s.rung.shape[0], dtype=np.int64)
+        dove[rows] = np.argmin(s.stance[rows], axis=1)
         s.stance[rows, dove[rows]] = np.clip(s.stance[rows, dove[rows]] - st * k["courting"], 0.0, 1.0)
         s.support[rows, dove[rows]] = np.clip(s.support[rows, dove[rows]] - st * k["courting"], 0.0, 1.0)
     s.polarisation = kernels.weighted_sd(s.stance, p.weight)
