@@ -26,19 +26,51 @@ refusal; an aggressive type prefers war to demobilising.
 
 Solution
 --------
-Perfect Bayesian equilibria of the offer subgame, for generic payoffs, are found by
-checking every candidate profile class exactly:
+Perfect Bayesian equilibria of the offer subgame are found by checking every candidate
+profile class exactly:
 
 * pooling (both accept; both reject), separating (sincere accepts and aggressive
   rejects, or the reverse), and semi-separating (one type mixes so that the posterior
   after a rejection makes the coalition indifferent, and the coalition mixes so that
   the mixing type is indifferent).
 
-Pooling on *accept* leaves the coalition's response after a rejection off the path;
-it is reported as one component with the interval of response probabilities (and the
-off-path beliefs) that sustain it. Each equilibrium lists strategies, posteriors after
-accept and reject (Bayes' rule where defined), payoffs, and the coalition's value of
-making the offer relative to not making it.
+For each class the solver computes the whole interval of response probabilities
+``r`` after a rejection that sustain it. Pooling on *accept* leaves the response off
+the path; it is reported with the interval of responses that some off-path belief
+rationalises (and those beliefs). For generic payoffs every other interval is a single
+point and the list is the set of equilibria. Each equilibrium lists strategies,
+posteriors after accept and reject (Bayes' rule where defined), payoffs, and the
+coalition's value of making the offer relative to not making it.
+
+Ties (non-generic payoffs)
+--------------------------
+Ties are exact equalities of the floating-point numbers (a tie between decimal values
+that their binary approximations break is no tie); all conditions are weak:
+
+* a type indifferent between accepting and rejecting may accept, reject or mix;
+* a coalition indifferent after a rejection (its posterior equals ``mu*``, or
+  responding and holding back pay the same against both types) may respond, hold back
+  or mix, so the response interval can be wider than one point (the coalition's payoff
+  does not depend on ``r`` then; P(war) and the adversary's payoffs are reported as
+  intervals ``[lo, hi]``);
+* when a rejection has probability zero, the off-path belief is chosen to sustain the
+  equilibrium: any response that is a best reply to some belief is allowed; after an
+  acceptance nothing is decided, so a belief off the path there is left undefined;
+* a coalition for which the offer is worth exactly 0 may offer or not (``offer`` is
+  reported True at a tie; a note says so).
+
+Ties can create continua in the adversary's strategy too (e.g. a sincere type that is
+indifferent whatever the coalition does may accept with any probability). For each
+response ``r``, the adversary strategies ``(P(accept | sincere), P(accept |
+aggressive))`` that form an equilibrium with ``r`` are a convex polygon whose vertices
+are always among the six profiles above: the four pure ones and the two
+semi-separating ones, which put the posterior after a rejection at ``mu*`` (the
+coalition's gain from responding, times the probability of a rejection, is linear in
+the two acceptance probabilities and zero at both-accept, so the line where it vanishes
+meets the sides of the unit square only at corners or at these two points). The list
+is therefore the set of *extreme* equilibria: for every ``r``, the equilibria with
+response ``r`` are exactly the mixtures of the listed adversary strategies whose
+response interval contains ``r``.
 """
 
 from __future__ import annotations
@@ -90,7 +122,7 @@ class Params(GameParams):
 
 def _interval_ge0(alpha: np.ndarray, beta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The interval of r in [0, 1] with alpha + beta r >= 0 (empty when lo > hi)."""
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         root = -alpha / beta
     lo = np.where(beta > 0, np.maximum(0.0, root), np.where(beta < 0, 0.0, np.where(alpha >= 0, 0.0, 1.0)))
     hi = np.where(beta > 0, 1.0, np.where(beta < 0, np.minimum(1.0, root), np.where(alpha >= 0, 1.0, 0.0)))
@@ -103,9 +135,10 @@ def candidates(p: dict[str, Any]) -> dict[str, dict[str, np.ndarray]]:
 
     Vectorised: any parameter may be an array; all outputs broadcast together.
     For each class: ``exists``, acceptance probabilities ``a_sincere``, ``a_aggressive``,
-    the coalition's response probability after a rejection (``r_lo``..``r_hi``: one
-    value, or the sustaining interval for pooling on accept), posteriors
-    ``mu_accept``/``mu_reject`` (NaN off the path), and payoffs.
+    the interval of the coalition's response probabilities after a rejection that
+    sustain it (``r_lo``..``r_hi``, weak inequalities: see "Ties" above; NaN when the
+    class does not exist) with a representative ``r`` for the scalar outcomes,
+    posteriors ``mu_accept``/``mu_reject`` (NaN off the path), and payoffs.
     """
     f = {k: np.asarray(v, dtype=float) for k, v in p.items()}
     prior = f["prior_sincere"]
@@ -130,19 +163,18 @@ def candidates(p: dict[str, Any]) -> dict[str, dict[str, np.ndarray]]:
     interior_ok = (np.minimum(A, B) <= 0) & (np.maximum(A, B) >= 0)
     mu_star = np.where(interior_ok & (A != B), mu_star, np.nan)
 
-    def respond_pref(mu: np.ndarray) -> np.ndarray:
+    def respond_pref(mu: Any) -> np.ndarray:
         return mu * A + (1 - mu) * B
 
-    def br_is(r: float, mu: np.ndarray) -> np.ndarray:
-        d = respond_pref(mu)
-        return d > 0 if r == 1.0 else d < 0
+    def coalition_br(d: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        # responses that are best replies when responding gains d over holding back
+        # (weakly: an indifferent coalition may respond, hold back or mix)
+        return np.where(d > 0, 1.0, 0.0), np.where(d < 0, 0.0, 1.0)
 
-    with np.errstate(divide="ignore", invalid="ignore"):
-        r_S = np.where(bS != 0, -aS / bS, np.nan)  # sincere indifferent
-        r_G = np.where(bG != 0, -aG / bG, np.nan)  # aggressive indifferent
-
-    def delta(a: np.ndarray, b: np.ndarray, r: Any) -> np.ndarray:
-        return a + b * r
+    def meet(*ivs: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        lo = np.maximum.reduce([full(i[0]) for i in ivs])
+        hi = np.minimum.reduce([full(i[1]) for i in ivs])
+        return lo, hi
 
     def coalition_value(a_s: Any, a_g: Any, r: Any) -> np.ndarray:
         rs = 1 - a_s
@@ -157,15 +189,16 @@ def candidates(p: dict[str, Any]) -> dict[str, dict[str, np.ndarray]]:
 
     out: dict[str, dict[str, np.ndarray]] = {}
 
-    def pack(exists: np.ndarray, a_s: Any, a_g: Any, r_lo: Any, r_hi: Any, mu_rej: Any) -> dict[str, np.ndarray]:
+    def pack(exists: np.ndarray, a_s: Any, a_g: Any, iv: tuple[np.ndarray, np.ndarray], mu_rej: Any) -> dict[str, np.ndarray]:
+        exists = full(exists).astype(bool)
         a_s, a_g = full(a_s), full(a_g)
-        r_lo, r_hi = full(r_lo), full(r_hi)
+        r_lo, r_hi = np.where(exists, iv[0], np.nan), np.where(exists, iv[1], np.nan)
         r_rep = np.where(r_hi >= 1.0, 1.0, np.where(r_lo <= 0.0, 0.0, r_hi))  # a representative response
         acc = prior * a_s + (1 - prior) * a_g
         with np.errstate(divide="ignore", invalid="ignore"):
             mu_acc = np.where(acc > 0, prior * a_s / acc, np.nan)
         return {
-            "exists": full(exists).astype(bool),
+            "exists": exists,
             "a_sincere": a_s,
             "a_aggressive": a_g,
             "r_lo": r_lo,
@@ -180,48 +213,49 @@ def candidates(p: dict[str, Any]) -> dict[str, dict[str, np.ndarray]]:
             "aggressive": type_value(a_g, dG, wG, qG, r_rep),
         }
 
-    # 1. pooling on accept: response off path; r any value both types accept under and
-    # which some belief rationalises.
-    loS, hiS = _interval_ge0(aS, bS)
-    loG, hiG = _interval_ge0(aG, bG)
-    lo, hi = np.maximum(loS, loG), np.minimum(hiS, hiG)
-    only1 = np.minimum(A, B) > 0
-    only0 = np.maximum(A, B) < 0
-    lo = np.where(only1, np.maximum(lo, 1.0), lo)
-    hi = np.where(only0, np.minimum(hi, 0.0), hi)
-    out["pooling_accept"] = pack(lo <= hi, 1.0, 1.0, np.where(lo <= hi, lo, np.nan), np.where(lo <= hi, hi, np.nan), np.nan)
+    # Responses r under which each type weakly prefers to accept / to reject (an interval
+    # each; "mix" is their intersection: a point, all of [0, 1] or empty).
+    accS, rejS = _interval_ge0(aS, bS), _interval_ge0(-aS, -bS)
+    accG, rejG = _interval_ge0(aG, bG), _interval_ge0(-aG, -bG)
+    mixS, mixG = meet(accS, rejS), meet(accG, rejG)
 
-    # 2. pooling on reject: mu_reject = prior; strict best response of the coalition.
-    e1 = br_is(1.0, prior) & (delta(aS, bS, 1.0) <= 0) & (delta(aG, bG, 1.0) <= 0)
-    e0 = br_is(0.0, prior) & (delta(aS, bS, 0.0) <= 0) & (delta(aG, bG, 0.0) <= 0)
-    rr = np.where(e1, 1.0, 0.0)
-    out["pooling_reject"] = pack(e1 | e0, 0.0, 0.0, rr, rr, prior)
+    def add(kind: str, a_s: Any, a_g: Any, ivs: list[tuple[np.ndarray, np.ndarray]], mu_rej: Any, ok: Any = True) -> None:
+        iv = meet(*ivs)
+        out[kind] = pack(full(ok).astype(bool) & (iv[0] <= iv[1]), a_s, a_g, iv, mu_rej)
+
+    # 1. pooling on accept: response off path; r any value both types accept under and
+    # which some belief rationalises (only r = 1 if responding is strictly better against
+    # both types, only r = 0 if holding back is).
+    off_path = (np.where(np.minimum(A, B) > 0, 1.0, 0.0), np.where(np.maximum(A, B) < 0, 0.0, 1.0))
+    add("pooling_accept", 1.0, 1.0, [accS, accG, off_path], np.nan)
+
+    # 2. pooling on reject: mu_reject = prior.
+    d_prior = respond_pref(prior)
+    add("pooling_reject", 0.0, 0.0, [rejS, rejG, coalition_br(d_prior)], prior)
 
     # 3. separating: sincere accepts, aggressive rejects -> mu_reject = 0.
-    e1 = br_is(1.0, full(0.0)) & (delta(aS, bS, 1.0) >= 0) & (delta(aG, bG, 1.0) <= 0)
-    e0 = br_is(0.0, full(0.0)) & (delta(aS, bS, 0.0) >= 0) & (delta(aG, bG, 0.0) <= 0)
-    rr = np.where(e1, 1.0, 0.0)
-    out["separating"] = pack(e1 | e0, 1.0, 0.0, rr, rr, 0.0)
+    add("separating", 1.0, 0.0, [accS, rejG, coalition_br(B)], 0.0)
 
     # 4. reverse separating: sincere rejects, aggressive accepts -> mu_reject = 1.
-    e1 = br_is(1.0, full(1.0)) & (delta(aS, bS, 1.0) <= 0) & (delta(aG, bG, 1.0) >= 0)
-    e0 = br_is(0.0, full(1.0)) & (delta(aS, bS, 0.0) <= 0) & (delta(aG, bG, 0.0) >= 0)
-    rr = np.where(e1, 1.0, 0.0)
-    out["separating_reverse"] = pack(e1 | e0, 0.0, 1.0, rr, rr, 1.0)
+    add("separating_reverse", 0.0, 1.0, [rejS, accG, coalition_br(A)], 1.0)
 
-    # 5. sincere mixes, aggressive rejects: mu_reject = mu* in (0, prior); r = r_S in (0,1).
-    ok = np.isfinite(mu_star) & (mu_star > 0) & (mu_star < prior) & (r_S > 0) & (r_S < 1)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        a_s = 1 - mu_star * (1 - prior) / (prior * (1 - mu_star))
-    ok = ok & (delta(aG, bG, np.where(ok, r_S, 0.0)) <= 0)
-    out["semi_separating_sincere_mixes"] = pack(ok, np.where(ok, a_s, np.nan), 0.0, r_S, r_S, mu_star)
+    # Semi-separating: the mixing type puts mu_reject at mu* (0 < mu* < 1 iff A and B have
+    # strictly opposite signs), so the coalition is indifferent; r is any response that
+    # leaves the mixing type indifferent. Which side of the prior mu* lies on is read off
+    # the sign of the coalition's preference at the prior (as for pooling on reject), and
+    # the mixing probability is D(prior) / (prior A), resp. D(prior) / ((1 - prior) B):
+    # no rounding of mu* near 0 or 1 can lose the class.
+    straddle = np.sign(A) * np.sign(B) < 0
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        # 5. sincere mixes, aggressive rejects: mu* in (0, prior).
+        ok = straddle & (np.sign(A) * np.sign(d_prior) > 0)
+        a_s = np.where(ok, d_prior / (prior * A), np.nan)
+        add("semi_separating_sincere_mixes", a_s, 0.0, [mixS, rejG], mu_star, ok)
 
-    # 6. aggressive mixes, sincere rejects: mu_reject = mu* in (prior, 1); r = r_G in (0,1).
-    ok = np.isfinite(mu_star) & (mu_star > prior) & (mu_star < 1) & (r_G > 0) & (r_G < 1)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        a_g = 1 - prior * (1 - mu_star) / ((1 - prior) * mu_star)
-    ok = ok & (delta(aS, bS, np.where(ok, r_G, 0.0)) <= 0)
-    out["semi_separating_aggressive_mixes"] = pack(ok, 0.0, np.where(ok, a_g, np.nan), r_G, r_G, mu_star)
+        # 6. aggressive mixes, sincere rejects: mu* in (prior, 1).
+        ok = straddle & (np.sign(B) * np.sign(d_prior) > 0)
+        a_g = np.where(ok, d_prior / ((1 - prior) * B), np.nan)
+        add("semi_separating_aggressive_mixes", 0.0, a_g, [rejS, mixG], mu_star, ok)
 
     # the coalition's value of not offering: best of respond / hold back on the prior
     no_offer = np.maximum(prior * cwS + (1 - prior) * cwG, prior * cqS + (1 - prior) * cqG)
@@ -268,6 +302,15 @@ def _num(x: np.ndarray) -> float | None:
     return None if np.isnan(v) else v
 
 
+def _span(lo: float, hi: float) -> float | list[float]:
+    """One number, or the interval ``[lo, hi]`` (sorted) when the ends differ."""
+    return lo if lo == hi else sorted([lo, hi])
+
+
+def _type_value(a: float, deal: float, war: float, status_quo: float, r: float) -> float:
+    return a * deal + (1 - a) * (r * war + (1 - r) * status_quo)
+
+
 def _off_path_beliefs(r_lo: float, r_hi: float, mu_star: float | None, A: float, B: float) -> str:
     parts = []
     if r_hi >= 1.0:
@@ -275,8 +318,11 @@ def _off_path_beliefs(r_lo: float, r_hi: float, mu_star: float | None, A: float,
         parts.append(_belief_region(A, B, ">="))
     if r_lo <= 0.0:
         parts.append(_belief_region(A, B, "<="))
-    if r_lo < 1.0 and r_hi > 0.0 and mu_star is not None:
-        parts.append(f"mu = {mu_star:.4g}")
+    if r_lo < 1.0 and r_hi > 0.0:
+        if A == B == 0.0:
+            parts.append("any mu")
+        elif mu_star is not None:
+            parts.append(f"mu = {mu_star:.4g}")
     return " or ".join(dict.fromkeys(parts)) or "none"
 
 
@@ -306,13 +352,16 @@ def solve(params: Params) -> Solution:
         if not bool(e["exists"]):
             continue
         r_lo, r_hi = float(e["r_lo"]), float(e["r_hi"])
-        coalition_strategy: dict[str, Any] = {"offer": bool(float(e["value_of_offer"]) >= 0)}
+        a_s, a_g = float(e["a_sincere"]), float(e["a_aggressive"])
+        p_reject = params.prior_sincere * (1 - a_s) + (1 - params.prior_sincere) * (1 - a_g)
+        coalition_strategy: dict[str, Any] = {
+            "offer": bool(float(e["value_of_offer"]) >= 0),
+            "respond_after_reject": _span(r_lo, r_hi),
+        }
         beliefs: dict[str, Any] = {"after_accept": _num(e["mu_accept"])}
         if kind == "pooling_accept":
-            coalition_strategy["respond_after_reject"] = [r_lo, r_hi] if r_lo < r_hi else r_lo
             beliefs["after_reject"] = "off path: " + _off_path_beliefs(r_lo, r_hi, mu_star, A, B)
         else:
-            coalition_strategy["respond_after_reject"] = float(e["r"])
             beliefs["after_reject"] = _num(e["mu_reject"])
         eqs.append(
             {
@@ -320,15 +369,17 @@ def solve(params: Params) -> Solution:
                 "kind": kind,
                 "strategies": {
                     "coalition": coalition_strategy,
-                    "sincere": {"accept": float(e["a_sincere"])},
-                    "aggressive": {"accept": float(e["a_aggressive"])},
+                    "sincere": {"accept": a_s},
+                    "aggressive": {"accept": a_g},
                 },
                 "beliefs": beliefs,
-                "outcome": {"p_accept": float(e["p_accept"]), "p_war": float(e["p_war"])},
+                # with a response interval and rejections on the path, P(war) and the
+                # adversary's payoffs depend on r (the coalition's does not: it is indifferent)
+                "outcome": {"p_accept": float(e["p_accept"]), "p_war": _span(*(p_reject * r for r in (r_lo, r_hi)))},
                 "payoffs": {
                     "coalition": float(e["coalition"]) - params.offer_cost,
-                    "sincere": float(e["sincere"]),
-                    "aggressive": float(e["aggressive"]),
+                    "sincere": _span(*(_type_value(a_s, params.sincere_deal, params.sincere_war, params.sincere_status_quo, r) for r in (r_lo, r_hi))),
+                    "aggressive": _span(*(_type_value(a_g, params.aggressive_deal, params.aggressive_war, params.aggressive_status_quo, r) for r in (r_lo, r_hi))),
                 },
                 "value_of_offer": float(e["value_of_offer"]),
             }
@@ -346,10 +397,14 @@ def solve(params: Params) -> Solution:
     notes = [
         "beliefs are P(sincere | response); 'respond_after_reject' is the probability that the "
         "coalition fires its planned responses after a rejection.",
-        "generic payoffs assumed: exact ties between payoffs can add continua of equilibria not listed.",
+        "each equilibrium is listed with every response that sustains it; with exact ties between "
+        "payoffs these are the extreme equilibria: for a given response, any mixture of the listed "
+        "adversary strategies whose response set contains it is an equilibrium too, and there are no others.",
     ]
-    if not eqs:
-        notes.append("no equilibrium found: the payoffs are non-generic (a tie); perturb one slightly.")
+    if any(eq["value_of_offer"] == 0 for eq in eqs):
+        notes.append("an offer worth exactly 0 leaves the coalition indifferent: not offering is an equilibrium choice as well.")
+    if not eqs:  # pragma: no cover - every finite game has one; only rounding at an exact tie could lose it
+        notes.append("no equilibrium found: rounding at an exact tie between payoffs; perturb one slightly.")
     return Solution("screening", p, eqs, summary, notes)
 
 
