@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from crisislab.model import kernels
-from crisislab.model.mechanisms._base import clip01, mechanism, per_run
+from crisislab.model.mechanisms._base import clip, clip01, mechanism, per_run
 from crisislab.model.mechanisms.catastrophe import (
     deep_strike_probability,
     inadvertent_climb_probability,
@@ -84,7 +84,7 @@ def concession_event(s: State, p: Params, a: Actions, rng: Streams) -> State:
 @mechanism("core")
 def ladder_move(s: State, p: Params, a: Actions, rng: Streams) -> State:
     """Apply the adversary's chosen move on the ladder."""
-    s.rung = np.clip(s.rung + s.action, 0, TOP)
+    s.rung = clip(s.rung + s.action, 0, TOP)
     return s
 
 
@@ -161,9 +161,9 @@ def settlement(s: State, p: Params, a: Actions, rng: Streams) -> State:
     mediation (M25), the rung and leverage (M01); deals never cross red lines (M31)."""
     k = p.k["agenda_linkage"]
     open_ = s.talks_open & ~s.settled
-    fz = np.clip((s.zone + 0.1) / 0.2, 0.0, 1.5)
+    fz = clip((s.zone + 0.1) / 0.2, 0.0, 1.5)
     hazard = k["base_rate"] * fz * mediation_multiplier(s, p, a) * (1.0 - s.rung / 8.0) * (0.5 + 0.5 * s.leverage)
-    hazard = np.where(open_, np.clip(hazard, 0.0, 0.9), 0.0)
+    hazard = np.where(open_, clip(hazard, 0.0, 0.9), 0.0)
     s.adversary_concessions = s.adversary_concessions + 0.01 * open_ * s.leverage * s.perceived_resolve
     win = rng.uniform(s.week, Slot.SETTLE) < hazard
     rows = np.nonzero(win)[0]

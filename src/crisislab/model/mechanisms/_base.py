@@ -30,6 +30,11 @@ def clip01(x: np.ndarray) -> np.ndarray:
     return _clip(x, 0.0, 1.0)
 
 
+def clip(x: np.ndarray, lo: float, hi: float) -> np.ndarray:
+    """``np.clip(x, lo, hi)`` (the same ufunc, without the Python-level wrapper)."""
+    return _clip(x, lo, hi)
+
+
 def per_run(v: object, shape: tuple[int, ...], dtype: type) -> np.ndarray:
     """``np.broadcast_to(np.asarray(v, dtype=dtype), shape)``, without the copy-free view's
     overhead when ``v`` already has that shape (actions normalised by the engine do)."""

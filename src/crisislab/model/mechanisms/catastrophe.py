@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from crisislab.model import kernels
-from crisislab.model.mechanisms._base import clip01, mechanism, per_run
+from crisislab.model.mechanisms._base import clip, clip01, mechanism, per_run
 from crisislab.model.params import CASUALTIES_PER_WEEK, Params
 from crisislab.model.rng import Slot, Streams
 from crisislab.model.state import Actions, State
@@ -48,7 +48,7 @@ def misperception(s: State, p: Params, a: Actions, rng: Streams) -> State:
 def inadvertent_climb_probability(s: State, p: Params) -> np.ndarray:
     """P(one rung climbed by accident this week): grows with noise and steeply with the rung."""
     k = p.k["misperception"]
-    return np.clip(p.s("misperception") * k["p_inadvertent"] * s.sigma * np.exp(k["steepness"] * (s.rung - 3)), 0.0, 0.5)
+    return clip(p.s("misperception") * k["p_inadvertent"] * s.sigma * np.exp(k["steepness"] * (s.rung - 3)), 0.0, 0.5)
 
 
 @mechanism("M14")

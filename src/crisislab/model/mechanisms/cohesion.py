@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from crisislab.model import kernels
-from crisislab.model.mechanisms._base import clip01, mechanism
+from crisislab.model.mechanisms._base import clip, clip01, mechanism
 from crisislab.model.params import Params
 from crisislab.model.rng import Slot, Streams
 from crisislab.model.state import Actions, State
@@ -119,7 +119,7 @@ def credibility_decay(s: State, p: Params, a: Actions, rng: Streams) -> State:
     st = p.strength["credibility_decay"]
     prem = _premature(s, p, a)
     decay = st * (k["d_talk"] * prem + k["d_dissent"] * s.polarisation)
-    consistency = np.clip(1.0 - prem, 0.0, 1.0) * (s.tranche > 0)
+    consistency = clip(1.0 - prem, 0.0, 1.0) * (s.tranche > 0)
     regain = consistency * (s.diplomatic_capital > k["anchor_cost"])
     s.permanence = clip01(s.permanence - decay + k["recovery"] * regain * (1.0 - s.permanence))
     s.diplomatic_capital = clip01(s.diplomatic_capital - k["anchor_cost"] * regain + 0.01)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from crisislab.model import kernels
-from crisislab.model.mechanisms._base import clip01, mechanism, per_run
+from crisislab.model.mechanisms._base import clip, clip01, mechanism, per_run
 from crisislab.model.params import Params
 from crisislab.model.rng import Slot, Streams
 from crisislab.model.state import Actions, State
@@ -23,7 +23,7 @@ def mediation_multiplier(s: State, p: Params, a: Actions) -> np.ndarray:
     ratio is the ICB agreement rate under that style over the unmediated rate.
     """
     use = np.asarray(a.mediator, dtype=bool) & p.mediator & p.on["mediation"]
-    trust = np.sqrt(np.clip(s.mediator_trust, 0.0, 1.0) * p.mediator_trust_c)
+    trust = np.sqrt(clip(s.mediator_trust, 0.0, 1.0) * p.mediator_trust_c)
     return 1.0 + use * p.strength["mediation"] * (p.mediator_ratio - 1.0) * trust
 
 

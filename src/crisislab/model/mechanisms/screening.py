@@ -13,7 +13,7 @@ from functools import lru_cache
 import numpy as np
 
 from crisislab.model import kernels
-from crisislab.model.mechanisms._base import mechanism, per_run
+from crisislab.model.mechanisms._base import clip, mechanism, per_run
 from crisislab.model.mechanisms.negotiation import non_negotiable_concessions
 from crisislab.model.params import COALITION_RESERVATION, Params
 from crisislab.model.rng import Slot, Streams
@@ -167,7 +167,7 @@ def adversary_reservation(s: State, p: Params) -> np.ndarray:
     battlefield gains, lowered by economic damage."""
     t = s.adversary_type
     r = p.reservation[t] + 0.5 * (s.adversary_resolve - p.resolve[t]) + 0.4 * s.adversary_gains - 0.15 * np.minimum(s.adversary_damage, 1.0)
-    return np.clip(r, 0.0, 1.0)
+    return clip(r, 0.0, 1.0)
 
 
 @mechanism("M20")
