@@ -91,11 +91,27 @@ def _init_worker(p: Params, jobs: Sequence[Job]) -> None:
     _WORK = (p, jobs)
 
 
-def _run_task(task: tuple[int, int, int]) -> tuple[int, SimulationResult]:
+def _run_group(group: list[tuple[int, int, int]]) -> list[tuple[int, SimulationResult]]:
     assert _WORK is not None
     p, jobs = _WORK
-    i, offset, n = task
-    return i, _simulate(p, jobs[i], offset, n)
+    return [(i, _simulate(p, jobs[i], offset, n)) for i, offset, n in group]
+
+
+def group_chunks(tasks: list[tuple[int, int, int]], target: int) -> list[list[tuple[int, int, int]]]:
+    """Consecutive chunks of one job, about ``target`` runs per group: one unit of work for
+    a worker process (each chunk is still simulated as its own batch)."""
+    groups: list[list[tuple[int, int, int]]] = []
+    cur: list[tuple[int, int, int]] = []
+    runs = 0
+    for t in tasks:
+        if cur and (t[0] != cur[0][0] or runs >= target):
+            groups.append(cur)
+            cur, runs = [], 0
+        cur.append(t)
+        runs += t[2]
+    if cur:
+        groups.append(cur)
+    return groups
 
 
 def _simulate(p: Params, job: Job, offset: int, n: int) -> SimulationResult:
@@ -117,20 +133,23 @@ def iter_chunks(
         for i, offset, n in tasks:
             yield i, _simulate(p, jobs[i], offset, n)
         return
-    # fork where available: workers inherit the compiled kernels, the parameters and the
-    # doctrine objects (which then need not be picklable)
+    # small chunks travel in groups, so that a worker round trip carries enough work
+    total = sum(j.runs for j in jobs)
+    groups = group_chunks(tasks, max(1, min(MIN_PROCESS_CHUNK, math.ceil(total / (4 * n_workers)))))
+    # fork where available: workers inherit the parameters and the doctrine objects (which
+    # then need not be picklable)
     method = "fork" if "fork" in mp.get_all_start_methods() else "spawn"
-    n_workers = min(n_workers, len(tasks))
+    n_workers = min(n_workers, len(groups))
     with ProcessPoolExecutor(n_workers, mp_context=mp.get_context(method), initializer=_init_worker, initargs=(p, jobs)) as pool:
-        pending: deque[Future[tuple[int, SimulationResult]]] = deque()
-        todo = iter(tasks)
-        for task in todo:
-            pending.append(pool.submit(_run_task, task))
+        pending: deque[Future[list[tuple[int, SimulationResult]]]] = deque()
+        todo = iter(groups)
+        for group in todo:
+            pending.append(pool.submit(_run_group, group))
             if len(pending) >= 2 * n_workers:
                 break
         while pending:
-            result = pending.popleft().result()
+            results = pending.popleft().result()
             nxt = next(todo, None)
             if nxt is not None:
-                pending.append(pool.submit(_run_task, nxt))
-            yield result
+                pending.append(pool.submit(_run_group, nxt))
+            yield from results
