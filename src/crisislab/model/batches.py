@@ -129,7 +129,7 @@ def iter_chunks(
     """Simulate every job; yield ``(job index, chunk result)`` in job and run order."""
     kind, n_workers = resolve_backend(backend, sum(j.runs for j in jobs), workers)
     tasks = plan(jobs, chunk_size, n_workers)
-    if kind == "local" or len(tasks) == 1:
+    if kind == "local":
         for i, offset, n in tasks:
             yield i, _simulate(p, jobs[i], offset, n)
         return
