@@ -79,7 +79,8 @@ def test_contagion_update(data):
     x, w, rung = data["x"], data["w"], data["rung"]
     inten = data["g"].random(x.shape[0])
     exposure = data["g"].random(x.shape[1]) * 0.1
-    cost, s, weekly = kernels.contagion_update(x, inten, exposure, rung, w, 0.3, 0.05)
+    cost, s, weekly, low = kernels.contagion_update(x, inten, exposure, rung, w, 0.3, 0.05, 0.2)
+    assert low == bool((s < 0.2).any())
     c = inten[:, None] * exposure[None, :]
     np.testing.assert_array_equal(cost, c)
     np.testing.assert_array_equal(s, np.clip(x - 0.3 * c + 0.05 * (rung / 7.0)[:, None] * (1.0 - x), 0.0, 1.0))

@@ -187,13 +187,15 @@ def frontline_update(
 @njit(**_opts)
 def contagion_update(
     support: np.ndarray, intensity: np.ndarray, exposure: np.ndarray, rung: np.ndarray,
-    gdp_share: np.ndarray, c_decay: float, threat_recovery: float,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """M30: member costs, support after cost and threat, and the GDP-weighted cost per run."""
+    gdp_share: np.ndarray, c_decay: float, threat_recovery: float, defect_below: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool]:
+    """M30: member costs, support after cost and threat, the GDP-weighted cost per run, and
+    whether any member's new support is below ``defect_below``."""
     n, m = support.shape
     cost = np.empty((n, m))
     new_s = np.empty((n, m))
     weekly = np.empty(n)
+    low = False
     for i in range(n):
         threat = threat_recovery * (rung[i] / 7.0)
         acc = 0.0
@@ -202,9 +204,11 @@ def contagion_update(
             cost[i, j] = c
             acc += c * gdp_share[j]
             s = support[i, j]
-            new_s[i, j] = _clip01((s - c_decay * c) + threat * (1.0 - s))
+            v = _clip01((s - c_decay * c) + threat * (1.0 - s))
+            new_s[i, j] = v
+            low = low or v < defect_below
         weekly[i] = acc
-    return cost, new_s, weekly
+    return cost, new_s, weekly, low
 
 
 @njit(**_opts)

@@ -86,14 +86,14 @@ def economic_contagion(s: State, p: Params, a: Actions, rng: Streams) -> State:
     exposure = p.trade_exposure + 0.03 * p.energy_dependence
     # per run and member (compiled): cost = intensity * exposure;
     # support = clip01(support - st*decay*cost + threat_recovery*(rung/7)*(1 - support))
-    cost, support, gdp_weighted = kernels.contagion_update(
-        s.support, inten, exposure, s.rung, p.gdp / p.gdp.sum(), st * k["decay"], k["threat_recovery"]
+    cost, support, gdp_weighted, any_low = kernels.contagion_update(
+        s.support, inten, exposure, s.rung, p.gdp / p.gdp.sum(), st * k["decay"], k["threat_recovery"], k["defect_below"]
     )
     # members whose support fell below ``defect_below`` stop enforcing: they bear no cost
     # and the adversary escapes the share of coalition trade they carry
-    defected = support < k["defect_below"]
     leak = np.zeros(s.rung.shape)
-    if st > 0 and defected.any():
+    if st > 0 and any_low:
+        defected = support < k["defect_below"]
         cost = np.where(defected, 0.0, cost)
         gdp_weighted = kernels.rowdot(cost, p.gdp / p.gdp.sum())  # member order, batch-independent
         trade = p.trade_exposure * p.gdp
