@@ -35,34 +35,17 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from crisislab.doctrines import PRESETS
 from crisislab.errors import InputError, Problem, short_repr
+from crisislab.model.outcomes import METRICS as OUTCOME_METRICS
 from crisislab.scenario.load import load_scenario, parse_yaml, problems_from_validation
 from crisislab.scenario.schema import Scenario
 
 #: Outcome metrics every model returns (fixed names, see DESIGN.md).
-METRICS: tuple[str, ...] = (
-    "p_war",
-    "p_nuclear_use",
-    "p_settlement",
-    "peak_escalation",
-    "weeks_to_settlement",
-    "coalition_cost",
-    "final_cohesion",
-    "final_frontline_trust",
-    "adversary_concessions",
-    "humanitarian_cost",
-    "adversary_legitimacy",
-)
+METRICS: tuple[str, ...] = OUTCOME_METRICS
 
 #: Doctrine presets of the simulator.
-DOCTRINES: tuple[str, ...] = (
-    "isolation",
-    "unilateral_outreach",
-    "conditionality",
-    "open_channels",
-    "test_by_offer",
-    "mediated_offramp",
-)
+DOCTRINES: tuple[str, ...] = tuple(PRESETS)
 
 Scalar = float | int | str | bool
 
