@@ -59,19 +59,24 @@ def sha256_prefix(path: Path, chars: int = HASH_CHARS) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()[:chars]
 
 
-#: Code whose behaviour the fitted values depend on (the fingerprint flags a stale calibration).
-MODEL_PACKAGES = ("model", "doctrines", "policy")
+#: The fixed simulation whose indicator counts fingerprint the model's behaviour.
+FINGERPRINT_DESIGN = {"crises": 2, "runs": 20, "seed": 424242}
 
 
-def model_fingerprint() -> str:
-    """SHA-256 prefix over the source of the engine, the doctrines and the policy engine."""
-    root = Path(str(resources.files("crisislab")))
-    h = hashlib.sha256()
-    files = sorted(f for pkg in MODEL_PACKAGES for f in (root / pkg).rglob("*")
-                   if f.suffix in (".py", ".yaml") and f.is_file() and "__pycache__" not in f.parts)
-    for f in [root / "api.py", *files]:
-        h.update(f.relative_to(root).as_posix().encode() + b"\0" + f.read_bytes() + b"\0")
-    return h.hexdigest()[:HASH_CHARS]
+def model_fingerprint(family: Family | None = None) -> str:
+    """SHA-256 prefix of the indicator counts of a small fixed simulation of the generic
+    family at its defaults (2 stratified crises x 20 runs x 4 mediation variants).
+
+    It names the *behaviour* of the engine, doctrines and policy engine rather than their
+    source: a refactoring that leaves every run bit-identical keeps it, a change of dynamics
+    (almost surely) does not. A fitted calibration whose fingerprint differs from the
+    installed code's is stale.
+    """
+    fam = family or load_family()
+    d = FINGERPRINT_DESIGN
+    sim = run_family(fam, crises=d["crises"], runs=d["runs"], seed=d["seed"], populations=("icb",), stratified=True)
+    counts = np.ascontiguousarray(np.rint(sim.counts["icb"]), dtype=np.int64)
+    return hashlib.sha256(counts.tobytes()).hexdigest()[:HASH_CHARS]
 
 
 def calibration_path() -> Path:
@@ -257,11 +262,11 @@ def write_calibration(result: CalibrationResult, path: Path, *, data_dir: str | 
         "data_note": "only the ICB crisis-level file is read; MID, TIES and GSDB (all held-out facts) are not",
         "model_fingerprint": result.fingerprint or model_fingerprint(),
         "model_changed_during_run": bool(result.fingerprint and result.fingerprint_after != result.fingerprint),
-        "model_note": ("sha256 prefix of the engine, doctrine and policy source (crisislab.validation.calibrate."
-                       "model_fingerprint) when the run started, i.e. of the code that was fitted; when it differs "
-                       "from the installed code the fit is stale: re-run the command. model_changed_during_run "
-                       "says whether those files changed on disk while the command ran (loaded code is not "
-                       "reloaded, so the fingerprint still names the code used)"),
+        "model_note": ("behavioural fingerprint of the fitted code (crisislab.validation.calibrate.model_fingerprint: "
+                       "sha256 prefix of the indicator counts of a small fixed simulation of the generic family), "
+                       "taken when the run started; when the installed code gives another, the fit is stale: "
+                       "re-run the command. model_changed_during_run compares it with the same check at the end "
+                       "(code already loaded is not reloaded, so the start value names the code used)"),
         "fitted_on": {f.id: {"historical": round(f.value, 4), "se": round(se_of(f), 4),
                              "simulated_default": round(result.simulated_default[f.id], 4),
                              "simulated_fitted": round(result.simulated_fitted[f.id], 4)} for f in result.facts},
