@@ -9,7 +9,7 @@ from crisislab.experiments.analysis import AnalysisError, morris_indices, sobol_
 from crisislab.experiments.sampling import make_design
 from crisislab.experiments.spec import experiment_from_dict
 
-from .helpers import toy
+from .toy_experiment import toy
 
 A = np.array([4.0, 2.0, 1.0])  # Y = 4 u1 + 2 u2 + u3 on the unit cube: S_i = a_i^2 / sum a^2
 

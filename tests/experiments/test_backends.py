@@ -13,7 +13,7 @@ from crisislab.experiments.runner import run_experiment
 from crisislab.experiments.spec import experiment_from_dict
 from crisislab.experiments.store import ResultStore
 
-from .helpers import toy
+from .toy_experiment import toy
 
 
 def _outcomes(tmp_path: Path, backend: str, data: dict) -> pd.DataFrame:

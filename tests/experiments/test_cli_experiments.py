@@ -10,7 +10,7 @@ import yaml
 
 from crisislab.cli import main
 
-from .helpers import toy
+from .toy_experiment import toy
 
 
 def _file(tmp_path: Path, **changes) -> Path:

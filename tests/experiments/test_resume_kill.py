@@ -17,7 +17,7 @@ from crisislab.experiments.spec import load_experiment
 from crisislab.experiments.store import ResultStore
 from crisislab.experiments.toymodel import toy_simulate
 
-from .helpers import toy
+from .toy_experiment import toy
 
 
 def _cmd(exp: Path, res: Path) -> list[str]:
@@ -35,7 +35,7 @@ def test_killed_sweep_resumes_with_each_chunk_once(tmp_path: Path) -> None:
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
 
     proc = subprocess.Popen(_cmd(exp, res), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            env=env, start_new_session=True)
+                            env=env, process_group=0)
     deadline = time.monotonic() + 120
     try:
         while len(store.chunk_files(eid)) < 5:

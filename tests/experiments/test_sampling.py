@@ -8,7 +8,7 @@ import pytest
 from crisislab.experiments.sampling import expected_points, make_design
 from crisislab.experiments.spec import UncertaintySpec, experiment_from_dict
 
-from .helpers import toy
+from .toy_experiment import toy
 
 
 def _spec(sampler: dict, uncertainties: list | None = None):

@@ -19,7 +19,7 @@ from crisislab.experiments.spec import (
 )
 from crisislab.scenario import load_scenario
 
-from .helpers import toy
+from .toy_experiment import toy
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 

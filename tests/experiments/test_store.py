@@ -12,7 +12,7 @@ from crisislab.experiments.runner import run_experiment
 from crisislab.experiments.spec import experiment_from_dict
 from crisislab.experiments.store import ResultStore, view_name
 
-from .helpers import toy
+from .toy_experiment import toy
 
 
 def _run(tmp_path: Path, **changes):

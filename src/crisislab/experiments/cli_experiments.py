@@ -414,7 +414,7 @@ def results_show(
     info = [
         {"field": k, "value": v if not isinstance(v, (dict, list)) else json.dumps(v, default=str)[:120]}
         for k, v in manifest.items()
-        if k not in ("uncertainties", "policies", "sessions")
+        if k not in ("uncertainties", "policies", "attempts")
     ]
     info.append({"field": "uncertainties", "value": ", ".join(u.get("label") or u.get("name") or u.get("path", "?") for u in manifest.get("uncertainties", []))})
     info.append({"field": "chunks_done", "value": len(files)})

@@ -173,7 +173,7 @@ def build_manifest(
         "rows_expected": design.n_points * len(policies) * spec.runs,
         "status": "running",
         "created": now_iso(),
-        "sessions": [],
+        "attempts": [],
         "finished": None,
     }
 
@@ -219,8 +219,8 @@ def run_experiment(
     done = store.completed_chunks(eid, expected)
     todo = [t for t in tasks if t.chunk not in done]
     manifest["status"] = "running" if todo else manifest.get("status", "complete")
-    session = {"started": now_iso(), "backend": backend.describe(), "chunks_before": len(done)}
-    manifest.setdefault("sessions", []).append(session)
+    attempt = {"started": now_iso(), "backend": backend.describe(), "chunks_before": len(done)}
+    manifest.setdefault("attempts", []).append(attempt)
     store.write_manifest(eid, manifest)
     store.refresh_catalog()
     if on_start:
@@ -237,7 +237,7 @@ def run_experiment(
     final = store.completed_chunks(eid)
     if len(final) != len(tasks):  # pragma: no cover - defensive
         raise RuntimeError(f"{len(tasks) - len(final)} chunks are missing after the run")
-    session.update({"finished": now_iso(), "chunks_computed": computed, "seconds": round(seconds, 3)})
+    attempt.update({"finished": now_iso(), "chunks_computed": computed, "seconds": round(seconds, 3)})
     if todo or manifest.get("finished") is None:
         manifest["finished"] = now_iso()
     manifest["status"] = "complete"
