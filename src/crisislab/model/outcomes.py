@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from crisislab.model.kernels import rowdot
+from crisislab.model import kernels
 from crisislab.model.params import Params
 from crisislab.model.state import State
 
@@ -83,7 +83,7 @@ def outcome_table(s: State, p: Params, run_ids: np.ndarray) -> pd.DataFrame:
         "peak_escalation": s.peak.astype(float),
         "weeks_to_settlement": s.settle_week,
         "coalition_cost": s.coalition_cost,
-        "final_cohesion": rowdot(s.support, p.weight),
+        "final_cohesion": kernels.rowdot(s.support, p.weight),
         "final_frontline_trust": fl,
         "adversary_concessions": s.adversary_concessions,
         "humanitarian_cost": s.humanitarian_cost,

@@ -87,9 +87,9 @@ class State:
 
     def cohesion(self, p: Params) -> np.ndarray:
         """Political-weight-weighted mean support: the coalition's cohesion, 0..1."""
-        from crisislab.model.kernels import rowdot
+        from crisislab.model import kernels
 
-        return rowdot(self.support, p.weight)
+        return kernels.rowdot(self.support, p.weight)
 
 
 @dataclass
