@@ -72,12 +72,14 @@ def resolve_backend(backend: str, total_runs: int, workers: int | None = None) -
 
 def plan(jobs: Sequence[Job], chunk_size: int, workers: int = 1) -> list[tuple[int, int, int]]:
     """Chunks as ``(job index, first global run, runs)``, in job order then run order."""
-    chunk = max(1, int(chunk_size))
+    limit = max(1, int(chunk_size))
+    total = sum(j.runs for j in jobs)
     if workers > 1:
-        total = sum(j.runs for j in jobs)
-        chunk = min(chunk, max(MIN_PROCESS_CHUNK, math.ceil(total / (4 * workers))))
+        limit = min(limit, max(MIN_PROCESS_CHUNK, math.ceil(total / (4 * workers))))
     tasks = []
     for i, job in enumerate(jobs):
+        # with workers, cut a job into equal chunks (balanced load); alone, into full ones
+        chunk = math.ceil(job.runs / math.ceil(job.runs / limit)) if workers > 1 and job.runs > limit else limit
         for start in range(0, job.runs, chunk):
             tasks.append((i, job.run_offset + start, min(chunk, job.runs - start)))
     return tasks
