@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -34,16 +33,11 @@ SeedOpt = Annotated[int, typer.Option("--seed", "-s", min=0, help="experiment se
 ChunkOpt = Annotated[int, typer.Option("--chunk-size", min=1, help="runs simulated per batch, at most (bounds memory; results do not depend on it)")]
 
 
-class Backend(StrEnum):
-    auto = "auto"
-    local = "local"
-    processes = "processes"
-
-
 BackendOpt = Annotated[
-    Backend,
+    str,
     typer.Option(
         "--backend",
+        metavar="auto|local|processes",
         help="local: this process; processes: a pool of worker processes; auto: processes when more than one CPU is available and there are at least 4000 runs (results do not depend on it)",
     ),
 ]
@@ -103,7 +97,7 @@ def register(app: typer.Typer) -> None:
         runs: RunsOpt = 1000,
         seed: SeedOpt = 0,
         chunk_size: ChunkOpt = 20_000,
-        backend: BackendOpt = Backend.auto,
+        backend: BackendOpt = "auto",
         workers: WorkersOpt = None,
         fmt: FormatOpt = Format.table,
         output: Annotated[
@@ -117,11 +111,11 @@ def register(app: typer.Typer) -> None:
             if output is not None:
                 from crisislab.api import iter_simulate
 
-                chunks = iter_simulate(scenario, doctrine, runs, seed, chunk_size=chunk_size, backend=backend.value, workers=workers)
+                chunks = iter_simulate(scenario, doctrine, runs, seed, chunk_size=chunk_size, backend=backend, workers=workers)
                 _write_parquet(output, chunks, lambda k: bar.advance(task, k))
             else:
                 df = api_simulate(
-                    scenario, doctrine, runs, seed, chunk_size=chunk_size, backend=backend.value, workers=workers,
+                    scenario, doctrine, runs, seed, chunk_size=chunk_size, backend=backend, workers=workers,
                     progress=lambda k: bar.advance(task, k),
                 )
         if output is not None:
@@ -148,7 +142,7 @@ def register(app: typer.Typer) -> None:
         runs: RunsOpt = 2000,
         seed: SeedOpt = 0,
         chunk_size: ChunkOpt = 20_000,
-        backend: BackendOpt = Backend.auto,
+        backend: BackendOpt = "auto",
         workers: WorkersOpt = None,
         fmt: FormatOpt = Format.table,
         output: Annotated[Path | None, typer.Option("--output", "-o", help="also write the per-run outcomes (Parquet) here")] = None,
@@ -160,7 +154,7 @@ def register(app: typer.Typer) -> None:
         with _progress(runs * len(names), "compare", fmt) as bar:
             task = bar.add_task("compare", total=runs * len(names))
             result = api_compare(
-                scenario, names, runs, seed, chunk_size=chunk_size, backend=backend.value, workers=workers,
+                scenario, names, runs, seed, chunk_size=chunk_size, backend=backend, workers=workers,
                 progress=lambda k: bar.advance(task, k),
             )
         if output is not None:
