@@ -8,9 +8,9 @@ other runs in its batch, a run's outcome does not depend on the chunk size, on t
 backend or on the number of workers: chunks are only a unit of memory and of work.
 
 Chunks come back in job order and, within a job, in run order, whatever order the
-workers finish them in; at most ``2 * workers`` chunks are in flight, so memory stays
-bounded by the chunk size when the caller streams the results (``crisislab run
---output``).
+workers finish them in. Small chunks travel to the workers in groups of about a thousand
+runs; at most ``2 * workers`` groups are in flight, so memory stays bounded by the chunk
+size when the caller streams the results (``crisislab run --output``).
 """
 
 from __future__ import annotations
