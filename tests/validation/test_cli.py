@@ -42,7 +42,7 @@ def test_validate_facts_only_json(data_dir: Path, capsys):
     assert out["tolerances"]["version"] >= 1
 
 
-SMALL = ["--crises", "2", "--runs", "20", "--reps", "100"]
+SMALL = ["--crises", "2", "--runs", "12", "--reps", "100"]
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +61,7 @@ def test_validate_reports_every_fact_with_both_values_and_a_verdict(report):
     rows = {r["fact"]: r for r in report["facts"]}
     assert set(rows) == set(tol.facts)
     assert report["parameters"] == "defaults" and report["tolerances"]["version"] == tol.version
-    assert report["family"]["crises"] == 2 and report["family"]["runs_per_crisis"] == 20
+    assert report["family"]["crises"] == 2 and report["family"]["runs_per_crisis"] == 12
     for fid, r in rows.items():
         assert r["role"] == tol.facts[fid].role and r["tolerance"] == tol.facts[fid].tolerance
         assert r["hist_ci_low"] <= r["historical"] <= r["hist_ci_high"]
@@ -77,7 +77,7 @@ def test_validate_reports_every_fact_with_both_values_and_a_verdict(report):
 
 
 def test_validate_csv_has_historical_and_simulated_columns(data_dir: Path, capsys):
-    assert main(["validate", "--data", str(data_dir), "--format", "csv", *SMALL]) == 0
+    assert main(["validate", "--data", str(data_dir), "--format", "csv", "--crises", "1", "--runs", "8", "--reps", "50"]) == 0
     lines = capsys.readouterr().out.strip().splitlines()
     assert lines[0] == ("fact,role,historical,hist_ci_low,hist_ci_high,n,simulated,sim_ci_low,sim_ci_high,"
                         "tolerance,result,parameters,note")

@@ -25,6 +25,7 @@ import math
 from collections.abc import Callable
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -63,16 +64,27 @@ def sha256_prefix(path: Path, chars: int = HASH_CHARS) -> str:
 FINGERPRINT_DESIGN = {"crises": 2, "runs": 20, "seed": 424242}
 
 
-def model_fingerprint(family: Family | None = None) -> str:
+def model_fingerprint(family: Family | None = None, *, fresh: bool = False) -> str:
     """SHA-256 prefix of the indicator counts of a small fixed simulation of the generic
     family at its defaults (2 stratified crises x 20 runs x 4 mediation variants).
 
     It names the *behaviour* of the engine, doctrines and policy engine rather than their
     source: a refactoring that leaves every run bit-identical keeps it, a change of dynamics
     (almost surely) does not. A fitted calibration whose fingerprint differs from the
-    installed code's is stale.
+    installed code's is stale. The shipped family's fingerprint is computed once per process
+    unless ``fresh``.
     """
-    fam = family or load_family()
+    if family is None and not fresh:
+        return _default_fingerprint()
+    return _fingerprint(family or load_family())
+
+
+@lru_cache(maxsize=1)
+def _default_fingerprint() -> str:
+    return _fingerprint(load_family())
+
+
+def _fingerprint(fam: Family) -> str:
     d = FINGERPRINT_DESIGN
     sim = run_family(fam, crises=d["crises"], runs=d["runs"], seed=d["seed"], populations=("icb",), stratified=True)
     counts = np.ascontiguousarray(np.rint(sim.counts["icb"]), dtype=np.int64)
@@ -195,7 +207,7 @@ def calibrate(data_dir: str | Path | None, *, seed: int = 1, crises: int = 12, r
         raise InputError("calibrate", [Problem("(options)", f"evals={evals}, scan={scan}, crises={crises}, runs={runs}",
                                                "evals, crises, runs >= 1 and scan >= 0")])
     defaults = default_values(fam)
-    fingerprint = model_fingerprint()
+    fingerprint = model_fingerprint(fresh=True)
     pool = ProcessPoolExecutor(max_workers=jobs) if jobs > 1 else None
     try:
         obj = Objective(fam, facts, crises, runs, seed, pool)
@@ -236,7 +248,7 @@ def calibrate(data_dir: str | Path | None, *, seed: int = 1, crises: int = 12, r
         if pool is not None:
             pool.shutdown()
     return CalibrationResult(best_values, defaults, j_default, j_best, len(obj.history), sim_default, sim_fitted, facts,
-                             fingerprint, model_fingerprint())
+                             fingerprint, model_fingerprint(fresh=True))
 
 
 def write_calibration(result: CalibrationResult, path: Path, *, data_dir: str | Path | None, seed: int, crises: int,

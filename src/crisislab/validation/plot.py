@@ -38,12 +38,12 @@ def plot_reports(reports: dict[str, dict[str, Any]], path: Path) -> None:
                         fmt="s", color=colours[j % len(colours)], ms=4, capsize=2, zorder=2,
                         label=f"simulated, {label}" if i == 0 else None)
     ax.set_yticks(range(len(rows)))
-    ax.set_yticklabels([f"{r['fact']} [{r['role'][:4]}]" for r in reversed(rows)], fontsize=8)
+    ax.set_yticklabels([f"{r['fact']} [{r['role']}]" for r in reversed(rows)], fontsize=8)
     ax.set_xlim(-0.02, 1.02)
     version = first["tolerances"]["version"]
     ax.set_xlabel(f"share (grey: historical value ± tolerance, v{version})")
     ax.grid(axis="x", color="#eeeeee")
-    ax.legend(loc="lower right", fontsize=8)
+    ax.legend(loc="upper right", fontsize=8)
     ax.set_title("Stylized facts: history against the generic crisis family", fontsize=10)
     fig.tight_layout()
     fig.savefig(path)
