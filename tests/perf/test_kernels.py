@@ -40,7 +40,7 @@ def data(request):
 
 
 @pytest.mark.parametrize("seed", [0, 7, 2**64 - 1])
-@pytest.mark.parametrize("members", [None, 1, 29])
+@pytest.mark.parametrize("members", [None, 1, 2, 29])
 def test_streams_kernels_match_numpy(seed, members):
     s = Streams(seed, np.arange(500, 1500))
     for step in (0, 1, 51, 700):

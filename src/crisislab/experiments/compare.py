@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy.special import stdtrit  # Student-t quantile (what scipy.stats.t.ppf calls)
 
 from crisislab.model.outcomes import METRICS
 
@@ -35,7 +35,7 @@ def mean_ci(x: np.ndarray, level: float = 0.95) -> tuple[float, float, float]:
     if n == 1:
         return m, m, m
     se = float(x.std(ddof=1)) / np.sqrt(n)
-    h = float(stats.t.ppf(0.5 + level / 2, n - 1)) * se
+    h = float(stdtrit(n - 1, 0.5 + level / 2)) * se
     return m, m - h, m + h
 
 

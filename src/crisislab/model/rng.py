@@ -29,6 +29,8 @@ _M1 = np.uint64(0xBF58476D1CE4E5B9)
 _M2 = np.uint64(0x94D049BB133111EB)
 _MEMBER = np.uint64(0xD1B54A32D192ED03)
 _S30, _S27, _S31, _S11 = (np.uint64(k) for k in (30, 27, 31, 11))
+_ATTEMPT = np.uint64(0x632BE59BD9B4E019)  # counter step between attempts of the polar method
+_INV53 = 1.0 / 9007199254740992.0
 
 
 class Slot(IntEnum):
@@ -85,13 +87,33 @@ class Streams:
 
     def uniform_numpy(self, step: int, slot: int, members: int | None = None) -> np.ndarray:
         """:meth:`uniform` in plain NumPy (kept as the specification of the compiled kernel)."""
-        return (self._bits(step, slot, members) >> _S11).astype(np.float64) * (1.0 / 9007199254740992.0)
+        return (self._bits(step, slot, members) >> _S11).astype(np.float64) * _INV53
 
     def normal_numpy(self, step: int, slot: int, members: int | None = None) -> np.ndarray:
         """:meth:`normal` in plain NumPy (kept as the specification of the compiled kernel)."""
-        u1 = self.uniform_numpy(step, slot, members)
-        u2 = self.uniform_numpy(step, slot + 128, members)
-        return np.sqrt(-2.0 * np.log1p(-u1)) * np.cos(2.0 * np.pi * u2)
+        with np.errstate(over="ignore"):
+            z1 = self._key + self._counter(step, slot)
+            z2 = self._key + self._counter(step, slot + 128)
+            pairs = 1 if members is None else (members + 1) // 2
+            a = np.zeros(1, np.uint64) if members is None else np.arange(1, pairs + 1, dtype=np.uint64) * _MEMBER
+            z1, z2 = z1[:, None] + a[None, :], z2[:, None] + a[None, :]
+            x, y, f = (np.full(z1.shape, np.nan) for _ in range(3))
+            pending = np.ones(z1.shape, dtype=bool)
+            k = np.uint64(0)
+            while pending.any():  # attempt k for the pairs still outside the unit disc
+                w = k * _ATTEMPT
+                u = 2.0 * ((_mix(_mix(z1[pending] + w)) >> _S11).astype(np.float64) * _INV53) - 1.0
+                v = 2.0 * ((_mix(_mix(z2[pending] + w)) >> _S11).astype(np.float64) * _INV53) - 1.0
+                s = u * u + v * v
+                ok = (s > 0.0) & (s < 1.0)
+                idx = tuple(ix[ok] for ix in np.nonzero(pending))
+                x[idx], y[idx] = u[ok], v[ok]
+                f[idx] = np.sqrt(-2.0 * np.log(s[ok]) / s[ok])
+                pending[idx] = False
+                k += np.uint64(1)
+        if members is None:
+            return x[:, 0] * f[:, 0]
+        return np.stack([x * f, y * f], axis=2).reshape(z1.shape[0], 2 * pairs)[:, :members]
 
     def uniform(self, step: int, slot: int, members: int | None = None) -> np.ndarray:
         """Uniform draws in [0, 1): shape ``[runs]`` or ``[runs, members]``."""
@@ -101,8 +123,9 @@ class Streams:
         return kernels.uniform_2d(self._key, c, int(members))
 
     def normal(self, step: int, slot: int, members: int | None = None) -> np.ndarray:
-        """Standard normal draws by Box–Muller from two independent uniforms
-        (slots ``slot`` and ``slot + 128``)."""
+        """Standard normal draws by Marsaglia's polar method from uniforms of slots ``slot``
+        and ``slot + 128`` (members ``2q`` and ``2q + 1`` share the pair ``q``; rejected
+        attempts move to further counters, so every draw stays a function of its counters)."""
         c1, c2 = self._counter(step, slot), self._counter(step, slot + 128)
         if members is None:
             return kernels.normal_1d(self._key, c1, c2)

@@ -1,16 +1,29 @@
 """HTML reports: figures (Plotly), re-simulated trajectories and mechanism attribution.
 
-
+Plotly is imported when a report is first built, not with the command line.
 """
 
-from crisislab.report.build import (
-    Report,
-    ReportOptions,
-    Section,
-    build_report,
-    render_html,
-    write_html,
-)
-from crisislab.report.data import Results, load_results, write_bundle
+from __future__ import annotations
 
-__all__ = ["Report", "ReportOptions", "Results", "Section", "build_report", "load_results", "render_html", "write_bundle", "write_html"]
+from typing import Any
+
+_WHERE = {
+    "Report": "build",
+    "ReportOptions": "build",
+    "Section": "build",
+    "build_report": "build",
+    "render_html": "build",
+    "write_html": "build",
+    "Results": "data",
+    "load_results": "data",
+    "write_bundle": "data",
+}
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _WHERE:
+        import importlib
+
+        return getattr(importlib.import_module(f"crisislab.report.{_WHERE[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -8,9 +8,9 @@ from typing import TypeVar
 import numpy as np
 
 try:
-    from numpy._core.umath import clip as _clip
+    from numpy._core.umath import clip as _clip  # type: ignore[attr-defined]
 except ImportError:  # pragma: no cover - NumPy < 2
-    from numpy.core.umath import clip as _clip
+    from numpy.core.umath import clip as _clip  # type: ignore[no-redef]
 
 F = TypeVar("F", bound=Callable[..., object])
 
@@ -38,5 +38,5 @@ def clip(x: np.ndarray, lo: float, hi: float) -> np.ndarray:
 def per_run(v: object, shape: tuple[int, ...], dtype: type) -> np.ndarray:
     """``np.broadcast_to(np.asarray(v, dtype=dtype), shape)``, without the copy-free view's
     overhead when ``v`` already has that shape (actions normalised by the engine do)."""
-    arr = np.asarray(v, dtype=dtype)
+    arr: np.ndarray = np.asarray(v, dtype=dtype)
     return arr if arr.shape == shape else np.broadcast_to(arr, shape)
