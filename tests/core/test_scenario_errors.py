@@ -110,3 +110,37 @@ def test_corrupted_sections_only_raise_input_error(tmp_path, section, value):
         assert section in str(exc) or "(top level)" in str(exc)
     else:  # a few values are valid (e.g. mediator: null)
         assert s.name == "toy-3"
+
+
+yaml_values = st.recursive(
+    scalars | st.text(alphabet=st.characters(codec="utf-8"), max_size=8),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner, max_size=4),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(text=st.one_of(st.text(max_size=200), yaml_values.map(lambda v: yaml.safe_dump({"k": v})), st.text(alphabet="{}[]:,-#&*!|>'\"% \n\tab1", max_size=60)))
+def test_fast_yaml_reading_agrees_with_pure_python_parser(text):
+    """parse_yaml uses libyaml when it is there; it must read every document as PyYAML's
+    pure-Python parser does and report syntax errors where that parser does."""
+    from crisislab.scenario.load import parse_yaml
+
+    if not text.strip():
+        with pytest.raises(InputError, match="an empty file"):
+            parse_yaml(text, "doc.yaml")
+        return
+    try:
+        expected = yaml.load(text, Loader=yaml.SafeLoader)  # noqa: S506
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        with pytest.raises(InputError) as err:
+            parse_yaml(text, "doc.yaml")
+        if mark is not None:
+            assert f"line {mark.line + 1}, column {mark.column + 1}" in str(err.value)
+        return
+    if not isinstance(expected, dict):
+        with pytest.raises(InputError):
+            parse_yaml(text, "doc.yaml")
+    else:
+        assert parse_yaml(text, "doc.yaml") == expected
