@@ -8,7 +8,7 @@ Three figures, each printed with its target and the ratio to it:
 * ``backends``: the same eu-russia job on the ``processes`` backend and on a Dask
   ``LocalCluster``, both with 2 workers (target: Dask within 20% of processes); results
   must be identical.
-* ``sobol``: the Sobol job of issue 7 -- 10 uncertainties, N=256 with second order
+* ``sobol``: a full Sobol job -- 10 uncertainties, N=256 with second order
   (5,632 points) x 100 runs x 52 weeks of eu-russia on the processes backend, then the
   analysis (target <= 600 s on 2 cores).
 
