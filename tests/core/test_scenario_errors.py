@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from crisislab.cli import main
@@ -119,11 +119,16 @@ yaml_values = st.recursive(
 )
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=200, deadline=None)
+@example(text="k: [unclosed")
+@example(text="k: 1\n\tj: 2")
+@example(text="k: [.nan, {a: .inf}]")
 @given(text=st.one_of(st.text(max_size=200), yaml_values.map(lambda v: yaml.safe_dump({"k": v})), st.text(alphabet="{}[]:,-#&*!|>'\"% \n\tab1", max_size=60)))
-def test_fast_yaml_reading_agrees_with_pure_python_parser(text):
-    """parse_yaml uses libyaml when it is there; it must read every document as PyYAML's
-    pure-Python parser does and report syntax errors where that parser does."""
+def test_parse_yaml_reads_as_safe_load_and_its_cache_never_leaks(text):
+    """parse_yaml keeps parsed documents (a file loaded by every batch is parsed once): it
+    must still read each document as ``yaml.safe_load`` does, name the line and column of a
+    syntax error, and hand out copies, so that a caller changing its data changes nothing
+    for the next caller."""
     from crisislab.scenario.load import parse_yaml
 
     if not text.strip():
@@ -131,16 +136,21 @@ def test_fast_yaml_reading_agrees_with_pure_python_parser(text):
             parse_yaml(text, "doc.yaml")
         return
     try:
-        expected = yaml.load(text, Loader=yaml.SafeLoader)  # noqa: S506
+        expected = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        with pytest.raises(InputError) as err:
-            parse_yaml(text, "doc.yaml")
-        if mark is not None:
-            assert f"line {mark.line + 1}, column {mark.column + 1}" in str(err.value)
+        for _ in range(2):  # errors are never cached away
+            with pytest.raises(InputError) as err:
+                parse_yaml(text, "doc.yaml")
+            if mark is not None:
+                assert f"line {mark.line + 1}, column {mark.column + 1}" in str(err.value)
         return
     if not isinstance(expected, dict):
         with pytest.raises(InputError):
             parse_yaml(text, "doc.yaml")
-    else:
-        assert parse_yaml(text, "doc.yaml") == expected
+        return
+    first = parse_yaml(text, "doc.yaml")
+    assert repr(first) == repr(expected)  # repr: NaN equals itself there
+    first.clear()
+    first["injected"] = [1]
+    assert repr(parse_yaml(text, "doc.yaml")) == repr(expected)
