@@ -36,7 +36,7 @@ AUTO_MIN_RUNS = 4000
 #: balance), but never smaller than this.
 MIN_PROCESS_CHUNK = 1000
 #: With worker processes, jobs are cut so that there are at least this many chunks per
-#: worker. Every chunk costs a fixed ~0.15 s (Python overhead of the weekly steps), so more
+#: worker. Every chunk costs a fixed ~0.1 s (Python overhead of the weekly steps), so more
 #: chunks balance the load better but cost more in total.
 CHUNKS_PER_WORKER = 2
 
