@@ -16,7 +16,7 @@ of :class:`~crisislab.policy.engine.ReplayEngine`; ``tests/policy/test_vector.py
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -471,38 +471,19 @@ class VectorEngine:
             if not self.record:
                 # a run with no matching event in the span has zero counts in every window
                 empty = self.last_match[ci][rr] < d - H + 1
-                empty_ok = bool(_holds(cond, np.zeros(1, np.int64), np.zeros(1, np.int64))[0]) and cond.min_sources == 0
+                # their status: ok when zero passes (and no sources are required), else threshold or sources
+                zero_holds = bool(_holds(cond, np.zeros(1, np.int64), np.zeros(1, np.int64))[0])
+                empty_st = 2 if not zero_holds else (3 if cond.min_sources > 0 else 0)
                 heavy = open_rows & hist & ~empty
-                st = np.where(~hist, 1, np.where(empty, 0 if empty_ok else (2 if not bool(_holds(cond, np.zeros(1, np.int64), np.zeros(1, np.int64))[0]) else 3), 0))
+                st = np.where(~hist, 1, np.where(empty, empty_st, 0))
                 if heavy.any():
                     hr = np.nonzero(heavy)[0]
                     st[hr] = self._cond_status(ci, cond, rr[hr], d[hr], same, hr.size == self.R, observed[hr])
                 oks[ci] = st == 0
                 open_rows &= ~oks[ci] if cp.combine == "any" else oks[ci]
                 continue
-            if same:
-                days2 = (int(d[0]) - H + 1 + np.arange(H))[None, :]
-                ix = days2[0] % H
-            else:
-                days2 = d[:, None] - H + 1 + np.arange(H)[None, :]
-                ix = days2 % H
-
-            def take(a: np.ndarray, ix: I64 = ix) -> np.ndarray:
-                if not same:
-                    return a[rr[:, None], ix]
-                return a[:, ix] if every_run else a[rr][:, ix]
-
-            here = take(self.bday[ci]) == days2
-            P = np.zeros((n, H + 1), np.int64)
-            np.cumsum(np.where(here, take(self.bcnt[ci]), 0), axis=1, out=P[:, 1:])
-            wc = P[:, W:W + S] - P[:, 0:S]
-            if cond.measure != "count":
-                Q = np.zeros((n, H + 1), np.int64)
-                np.cumsum(np.where(here, take(self.bsum[ci]), 0), axis=1, out=Q[:, 1:])
-                ws = Q[:, W:W + S] - Q[:, 0:S]
-            else:
-                Q = np.zeros((n, H + 1), np.int64)
-                ws = np.zeros_like(wc)
+            here, take, P, Qs, wc, ws = self._windows(ci, cond, rr, d, same, every_run)
+            Q = np.zeros((n, H + 1), np.int64) if Qs is None else Qs
             holds = _holds(cond, wc, ws)
             fail = ~holds.all(axis=1)
             if cond.min_sources > 0 or self.record:
@@ -540,11 +521,17 @@ class VectorEngine:
             refs.append(sorted(rf))
         return good, reports, refs
 
-    def _cond_status(self, ci: int, cond: Condition, rr: I64, d: I64, same: bool, every_run: bool, observed: I64) -> I64:
-        """Status (0 ok, 2 threshold, 3 sources) of one condition for runs with history."""
+    def _windows(
+        self, ci: int, cond: Condition, rr: I64, d: I64, same: bool, every_run: bool
+    ) -> tuple[B, Callable[[np.ndarray], np.ndarray], I64, I64 | None, I64, I64]:
+        """The windows of condition ``ci`` for runs ``rr`` on days ``d``: which of the last H
+        days hold a bucket (``here``), the gather of those days from a bucket array
+        (``take``), prefix sums of counts ``P`` and of Goldstein sums ``Q`` (``None`` when
+        the condition counts), and the count ``wc`` and sum ``ws`` of the window ending on
+        each of the S sustained days."""
         W, S, H = cond.window_days, cond.sustained_days, self.cH[ci]
         n = rr.size
-        if same:
+        if same:  # in a simulation every run is on the same day: gather whole columns
             days2 = (int(d[0]) - H + 1 + np.arange(H))[None, :]
             ix: I64 = days2[0] % H
         else:
@@ -560,12 +547,19 @@ class VectorEngine:
         P = np.zeros((n, H + 1), np.int64)
         np.cumsum(np.where(here, take(self.bcnt[ci]), 0), axis=1, out=P[:, 1:])
         wc = P[:, W:W + S] - P[:, 0:S]
+        Q = None
         if cond.measure != "count":
             Q = np.zeros((n, H + 1), np.int64)
             np.cumsum(np.where(here, take(self.bsum[ci]), 0), axis=1, out=Q[:, 1:])
             ws = Q[:, W:W + S] - Q[:, 0:S]
         else:
             ws = np.zeros_like(wc)
+        return here, take, P, Q, wc, ws
+
+    def _cond_status(self, ci: int, cond: Condition, rr: I64, d: I64, same: bool, every_run: bool, observed: I64) -> I64:
+        """Status (0 ok, 2 threshold, 3 sources) of one condition for runs with history."""
+        W, H = cond.window_days, self.cH[ci]
+        here, take, _, _, wc, ws = self._windows(ci, cond, rr, d, same, every_run)
         fail = ~_holds(cond, wc, ws).all(axis=1)
         st = np.where(fail, 2, 0)
         if cond.min_sources > 0:
