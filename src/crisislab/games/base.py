@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic.fields import FieldInfo
 
 from crisislab.errors import InputError, Problem, short_repr
 
@@ -101,12 +102,11 @@ def get_game(name: str) -> GameSpec:
         ) from None
 
 
-def describe_field(model: type[BaseModel], name: str) -> str:
-    """A readable statement of what a parameter accepts, e.g. ``a number in [0, 1]``."""
-    info = model.model_fields[name]
-    ann = info.annotation
-    kind = "an integer" if ann is int else "a number" if ann is float else "a value"
-    lo = hi = None
+def field_bounds(info: FieldInfo) -> tuple[Any, bool, Any, bool]:
+    """``(low, low_open, high, high_open)`` of a pydantic field's ``ge``/``gt``/``le``/``lt``
+    constraints (``None`` where a side is unbounded)."""
+    lo: Any = None
+    hi: Any = None
     lo_open = hi_open = False
     for m in info.metadata:
         if getattr(m, "ge", None) is not None:
@@ -117,6 +117,15 @@ def describe_field(model: type[BaseModel], name: str) -> str:
             hi = m.le
         if getattr(m, "lt", None) is not None:
             hi, hi_open = m.lt, True
+    return lo, lo_open, hi, hi_open
+
+
+def describe_field(model: type[BaseModel], name: str) -> str:
+    """A readable statement of what a parameter accepts, e.g. ``a number in [0, 1]``."""
+    info = model.model_fields[name]
+    ann = info.annotation
+    kind = "an integer" if ann is int else "a number" if ann is float else "a value"
+    lo, lo_open, hi, hi_open = field_bounds(info)
     if lo is not None and hi is not None:
         return f"{kind} in {'(' if lo_open else '['}{lo}, {hi}{')' if hi_open else ']'}"
     if lo is not None:

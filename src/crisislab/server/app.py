@@ -436,22 +436,13 @@ def create_app(config: ServerConfig) -> FastAPI:
     def _game_params(spec: Any) -> list[dict[str, Any]]:
         import typing
 
+        from crisislab.games.base import field_bounds
+
         out = []
         for name, info in spec.params.model_fields.items():
             ann = info.annotation
             item: dict[str, Any] = {"name": name, "default": info.default, "description": info.description or ""}
-            lo: Any = None
-            hi: Any = None
-            lo_open = hi_open = False
-            for m in info.metadata:
-                if getattr(m, "ge", None) is not None:
-                    lo = m.ge
-                if getattr(m, "gt", None) is not None:
-                    lo, lo_open = m.gt, True
-                if getattr(m, "le", None) is not None:
-                    hi = m.le
-                if getattr(m, "lt", None) is not None:
-                    hi, hi_open = m.lt, True
+            lo, lo_open, hi, hi_open = field_bounds(info)
             if typing.get_origin(ann) is typing.Literal:
                 item.update(kind="choice", choices=list(typing.get_args(ann)))
             elif ann is str and name == "scenario":
