@@ -328,26 +328,10 @@ class VectorEngine:
         H = self.cH[ci]
         i: Any = dd % H
         if dd.size and dd[0] == dd[-1] and bool((dd == dd[0]).all()):
-            i = int(i[0])  # lockstep: one column
-            stale = self.bday[ci][rr, i] != dd
-            if stale.any():
-                sr = rr[stale]
-                self.bday[ci][sr, i] = dd[stale]
-                self.bcnt[ci][sr, i] = 0
-                self.bsum[ci][sr, i] = 0
-                self.bpub[ci][sr, i] = 0
-            self.bcnt[ci][rr, i] += 1
-            self.bsum[ci][rr, i] += gg
-            self.bpub[ci][rr, i] |= np.left_shift(np.uint64(1), pb.astype(np.uint64))
-            p = self.rptr[ci][rr] % self.J
-            self.rday[ci][rr, p] = dd
-            self.rord[ci][rr, p] = oo
-            self.rptr[ci][rr] += 1
-            self.last_match[ci][rr] = dd
-            return
+            i = int(i[0])  # lockstep (a simulation): one column for every run
         stale = self.bday[ci][rr, i] != dd
         if stale.any():
-            sr, si = rr[stale], i[stale]
+            sr, si = rr[stale], (i if isinstance(i, int) else i[stale])
             self.bday[ci][sr, si] = dd[stale]
             self.bcnt[ci][sr, si] = 0
             self.bsum[ci][sr, si] = 0
