@@ -3,7 +3,8 @@ the speed baseline of the batched engine.
 
 One run at a time, one agent per member, plus the adversary and the mediator, in Mesa 3;
 plain Python floats; the same compiled scenario (:class:`~crisislab.model.params.Params`),
-the same named constants (``crisislab.model.core.ESCALATE_GAIN`` ...), the same per-run
+the same named constants (``crisislab.model.core.ESCALATE_GAIN`` ...) and crisis dynamics
+(``Params.dyn``), the same end kinds (``crisislab.model.outcomes.END_KINDS``), the same per-run
 random streams (``Streams(seed, [run])``, same slots) and the same doctrine objects. The
 step order and every formula are written out again from the batched code, which is the
 specification; nothing of the batched mechanism code is imported.

@@ -18,6 +18,7 @@ import pandas as pd
 
 from crisislab.doctrines import get_doctrine
 from crisislab.model import core as C
+from crisislab.model.outcomes import END_KINDS
 from crisislab.model.params import (
     CASUALTIES_PER_WEEK,
     COALITION_RESERVATION,
@@ -58,6 +59,7 @@ REFERENCE_ORDER: tuple[str, ...] = (
     "adversary_psychology",
     "off_ramp",
     "brinkmanship",
+    "coercion",
     "adversary_choice",
     "concession_event",
     "ladder_move",
@@ -65,10 +67,12 @@ REFERENCE_ORDER: tuple[str, ...] = (
     "deep_strike_spiral",
     "loss_of_control",
     "bookkeeping",
+    "fighting",
     "forswear_destabilizing",
     "coalition_response",
     "agenda_linkage",
     "settlement",
+    "crisis_end",
     "humanitarian_cost",
 )
 
@@ -186,6 +190,11 @@ class Adversary(mesa.Agent):
         self.cyber_ops = 0.0
         self.u_escalate = 0.0
         self.u_deescalate = 0.0
+        # war as bargaining: private optimism about a war, revealed by fighting
+        self.optimism = float(p.dyn["optimism_spread"] * (2.0 * model.uniform0(Slot.OPTIMISM) - 1.0))
+        self.war_cost = 0.0
+        self.war_weeks = 0
+        self.force_weeks = 0
 
 
 class Mediator(mesa.Agent):
@@ -247,6 +256,9 @@ class CoalitionModel(mesa.Model):
         self.zone = 0.0
         self.settled = False
         self.settle_week = math.nan
+        self.ended = False  # the crisis is over (settlement, concession, fade or war's end)
+        self.end_kind = 0  # index into END_KINDS
+        self.end_week = math.nan
         self.humanitarian = 0.0
         self.mandate_breadth = float(int((p.in_mandate & ~p.red_line).sum()))
         self.mandate_pending = -1.0
@@ -273,6 +285,10 @@ class CoalitionModel(mesa.Model):
     def on(self, name: str) -> bool:
         return bool(self.p.on[name])
 
+    def uniform0(self, slot: int) -> float:
+        """A week-0 draw (initial conditions)."""
+        return float(self.rng_streams.uniform(0, slot)[0])
+
     def draw(self, slot: int) -> float:
         return float(self.rng_streams.uniform(self.week, slot)[0])
 
@@ -281,6 +297,13 @@ class CoalitionModel(mesa.Model):
 
     def cohesion(self) -> float:
         return seq_dot([mb.support for mb in self.members], self.weights)
+
+    def end(self, kind: int) -> None:
+        """The crisis is over: the first ending counts."""
+        if not self.ended:
+            self.end_kind = kind
+            self.end_week = self.week + 1.0
+        self.ended = True
 
     def frontline_mean(self) -> float:
         vals = [mb.trust for mb in self.members if mb.frontline]
@@ -348,30 +371,40 @@ class CoalitionModel(mesa.Model):
 
     # core: base utilities
     def base_utility(self) -> None:
-        adv, p = self.adversary, self.p
+        adv, p, dyn = self.adversary, self.p, self.p.dyn
         t = adv.type
+        fighting = adv.rung >= C.FORCE
+        at_war = adv.rung >= C.WAR
         adv.u_escalate = (
             C.ESCALATE_GAIN * float(p.aggression[t]) * (1.0 - 0.6 * self.defender_capability)
             + 0.1 * adv.legitimacy
             - C.RUNG_COST * (adv.rung - 1)
             - C.MOVE_COST
             - C.NUCLEAR_TABOO * (adv.rung >= C.TOP - 1)
+            + fighting * (dyn["optimism_weight"] * adv.optimism)
+            - dyn["war_threshold"] * (adv.rung == C.FORCE)
         )
-        adv.u_deescalate = -C.FACE_COST * adv.resolve + 0.3 * min(adv.damage, 1.0) + C.RELIEF * (adv.rung - 1) - C.MOVE_COST
+        adv.u_deescalate = (
+            -C.FACE_COST * adv.resolve
+            + 0.3 * min(adv.damage, 1.0)
+            + C.RELIEF * (adv.rung - 1)
+            - C.MOVE_COST
+            + at_war * (dyn["exhaustion"] * adv.war_cost - dyn["optimism_weight"] * adv.optimism)
+        )
 
     # M12
     def conditionality_framework(self) -> None:
         a, on = self.a, self.on("conditionality_framework")
         verify = self.k["conditionality_framework"]["verify_weeks"]
         earned_now = self.verified_weeks >= verify or self.offer_state == 1
-        wants = a["talks"] and not self.settled
+        wants = a["talks"] and not self.ended
         req = a["require_earned"] and on
         veto = a["veto"] and on
         self.contact = wants and (earned_now or not req)
         self.earned = self.contact and earned_now
         n = 0
         for mb, wish in zip(self.members, self.unilateral_wish, strict=True):
-            mb.unilateral = wish and not veto and not self.settled
+            mb.unilateral = wish and not veto and not self.ended
             n += mb.unilateral
         self.unilateral_contacts += n
 
@@ -424,7 +457,7 @@ class CoalitionModel(mesa.Model):
             return
         p, adv = self.p, self.adversary
         pa = [float(x) for x in p.p_accept_offer]
-        offer = self.a["offer"] and not self.talks_open and not self.settled and self.offer_state != 1
+        offer = self.a["offer"] and not self.talks_open and not self.ended and self.offer_state != 1
         if offer:
             accept = self.draw(Slot.OFFER) < pa[adv.type]
             reject = not accept
@@ -450,7 +483,7 @@ class CoalitionModel(mesa.Model):
     # M15
     def inflexible_preconditions(self) -> None:
         pre = self.a["precondition"]
-        opening = self.contact and not self.talks_open and not self.settled
+        opening = self.contact and not self.talks_open and not self.ended
         if self.on("inflexible_preconditions"):
             soft = self.k["inflexible_preconditions"]["softness"]
             u = self.draw(Slot.PRECONDITION)
@@ -464,9 +497,27 @@ class CoalitionModel(mesa.Model):
             self.verified_weeks = max(self.verified_weeks, float(self.k["conditionality_framework"]["verify_weeks"]))
 
     # M25
+    def mediator_reach(self) -> float:
+        """Strength times trust of an engaged mediator (0 without one)."""
+        use = self.a["mediator"] and self.p.mediator and self.on("mediation")
+        trust = math.sqrt(clip(self.mediator.trust, 0.0, 1.0) * self.p.mediator_trust_c)
+        return use * self.p.strength["mediation"] * trust
+
+    def mediation_leverage(self) -> float:
+        """What a manipulating mediator adds to both sides' surplus from a deal."""
+        return (self.p.mediator_style >= 3) * self.k["mediation"]["leverage"] * self.mediator_reach()
+
     def mediation(self) -> None:
-        use = self.a["mediator"] and self.p.mediator and self.on("mediation") and not self.settled
+        p, adv = self.p, self.adversary
+        live = not self.ended
+        use = self.a["mediator"] and p.mediator and self.on("mediation") and live
         self.talks_open = self.talks_open or (use and self.contact)
+        mediated = self.talks_open and live
+        if p.mediator_style >= 2:  # formulation: information shrinks optimism
+            reach = self.mediator_reach() * mediated
+            adv.optimism = adv.optimism * (1.0 - clip(self.k["mediation"]["information"] * reach, 0.0, 1.0))
+        if p.mediator_style >= 3:  # manipulation: leverage
+            adv.u_deescalate = adv.u_deescalate + self.mediation_leverage() * mediated
 
     def premature(self) -> float:
         unearned = self.contact and not self.earned
@@ -519,10 +570,13 @@ class CoalitionModel(mesa.Model):
         bypass = by_coalition or by_member
         self.bypasses += bypass
         c_bypass, rec, c_hedge = st * k["bypass"], k["recovery"], st * k["hedge"]
+        b = 1.0 if bypass else 0.0
+        # trust recovers toward a level set by how firm the coalition looks
+        target = 1.0 - st * k["abandon"] * (1.0 - self.cohesion())
         for mb in self.members:
             f = 1.0 if mb.frontline else 0.0
-            t = mb.trust - (c_bypass * bypass) * f
-            t = t + (rec * (1.0 - t)) * f
+            t = mb.trust - (c_bypass * b * mb.trust) * f
+            t = t + (rec * (target - t)) * f
             mb.trust = clip01(t if mb.frontline else 1.0)
             mb.support = clip01(mb.support - (c_hedge * (1.0 - mb.trust)) * f)
         front = [mb.trust for mb in self.members if mb.frontline]
@@ -542,7 +596,7 @@ class CoalitionModel(mesa.Model):
     # M11
     def selective_engagement(self) -> None:
         k, st, adv = self.k["selective_engagement"], self.s("selective_engagement"), self.adversary
-        courted = not self.a["centralised"] and adv.rung >= 1 and not self.settled
+        courted = not self.a["centralised"] and adv.rung >= 1 and not self.ended
         if st > 0 and courted:
             dove = min(self.members, key=lambda mb: (mb.stance, mb.j))
             dove.stance = clip(dove.stance - st * k["courting"], 0.0, 1.0)
@@ -554,7 +608,7 @@ class CoalitionModel(mesa.Model):
         k, st, adv = self.k["cross_domain_stratagems"], self.s("cross_domain_stratagems"), self.adversary
         if st == 0:
             return
-        prob = k["p_cyber"] * float(self.p.cyber_propensity[adv.type]) * (adv.rung >= 1) * (not self.settled)
+        prob = k["p_cyber"] * float(self.p.cyber_propensity[adv.type]) * (adv.rung >= 1) * (not self.ended)
         op = self.draw(Slot.CYBER) < prob
         self.cyber_now = op
         adv.cyber_ops += op
@@ -604,6 +658,9 @@ class CoalitionModel(mesa.Model):
             weighted = seq_dot(costs, share)
             trade = (p.trade_exposure * p.gdp).tolist()
             leak = np_sum([d * x for d, x in zip(defected, trade, strict=True)]) / np_sum(trade)
+        if not self.on("economic_contagion"):  # no economic feedback: sanctions cost nothing
+            costs = [0.0] * self.m
+            weighted = 0.0
         for mb, c, sv in zip(self.members, costs, supports, strict=True):
             mb.cost = c
             mb.support = sv
@@ -638,7 +695,7 @@ class CoalitionModel(mesa.Model):
     # M16
     def global_audience(self) -> None:
         k, st, adv = self.k["global_audience"], self.s("global_audience"), self.adversary
-        gain = 0.01 * (adv.rung >= 4) * (1.0 - self.defender_capability) * (1.0 - self.settled)
+        gain = 0.01 * (adv.rung >= 4) * (1.0 - self.defender_capability) * (1.0 - self.ended)
         adv.gains = clip01(adv.gains + gain)
         cohesion = self.cohesion()
         self.emboldening = clip01(self.emboldening + st * (k["gain_weight"] * gain - k["cohesion_weight"] * (cohesion - 0.5)))
@@ -692,6 +749,25 @@ class CoalitionModel(mesa.Model):
         stake = float(self.p.resolve[adv.type])
         adv.u_deescalate = adv.u_deescalate + self.s("brinkmanship") * self.k["brinkmanship"]["concede"] * self.a["risk"] * (1.0 - stake)
 
+    # core: coercion
+    def coercion(self) -> None:
+        p, adv, dyn = self.p, self.adversary, self.p.dyn
+        t = adv.type
+        live = not self.ended and adv.rung >= 1 and self.tranche >= 1
+        top = float(p.tranche_damage[-1])
+        now = float(p.tranche_damage[self.tranche])
+        cred = clip01(self.perceived_resolve * self.leverage * self.permanence)
+        expected = (now + cred * (top - now)) * self.isolation
+        delta = self.k["deterrence_inequality"]["discount"]
+        cost = dyn["coercion_weight"] * expected * self.permanence / (1.0 - delta * self.permanence) * (1.0 - 0.5 * adv.resolve)
+        stake = C.ESCALATE_GAIN * float(p.aggression[t]) * (1.0 - 0.6 * self.defender_capability) + C.FACE_COST * adv.resolve
+        z = clip(float(p.rationality) * (cost - stake), -50.0, 50.0)
+        prob = dyn["comply_rate"] / (1.0 + math.exp(-z))
+        if live and self.draw(Slot.COMPLY) < prob:
+            adv.concessions = adv.concessions + 0.2
+            adv.rung = 0
+            self.end(END_KINDS.index("concession"))
+
     # core: logit choice
     def adversary_choice(self) -> None:
         adv, lam = self.adversary, self.p.rationality
@@ -703,13 +779,16 @@ class CoalitionModel(mesa.Model):
         draw = self.draw(Slot.CHOICE)
         action = (draw > cdf0) + (draw > cdf1) - 1
         demobilise = self.offer_state == 1 and self.talks_weeks == 0 and self.talks_open
-        adv.action = -1 if (demobilise or self.settled) else action
+        stand_down = self.settled and adv.rung > 0
+        action = -1 if (demobilise or stand_down) else action
+        # a crisis that is over stays where it ended (a settled adversary stands down)
+        adv.action = 0 if (self.ended and not stand_down) else action
 
     # M27 (concession)
     def concession_event(self) -> None:
         adv = self.adversary
         k = self.k["brinkmanship"]
-        prob = self.s("brinkmanship") * k["concede"] * 0.2 * self.a["risk"] * (1.0 - float(self.p.resolve[adv.type])) * (not self.settled)
+        prob = self.s("brinkmanship") * k["concede"] * 0.2 * self.a["risk"] * (1.0 - float(self.p.resolve[adv.type])) * (not self.ended)
         yes = self.draw(Slot.CONCEDE) < prob
         adv.concessions = adv.concessions + 0.1 * yes
         if yes:
@@ -718,13 +797,17 @@ class CoalitionModel(mesa.Model):
     # core: the move
     def ladder_move(self) -> None:
         adv = self.adversary
+        armistice = adv.action < 0 and adv.rung == C.WAR and not self.ended
         adv.rung = min(max(adv.rung + adv.action, 0), C.TOP)
+        if armistice:  # stepping down from war: forces disengage, the war is over
+            adv.rung = C.CALM
+            self.end(END_KINDS.index("war_end"))
 
     # M13 (accident)
     def inadvertent_climb(self) -> None:
         adv, k = self.adversary, self.k["misperception"]
         prob = clip(self.s("misperception") * k["p_inadvertent"] * self.sigma * math.exp(k["steepness"] * (adv.rung - 3)), 0.0, 0.5)
-        prob = prob * (not self.settled)
+        prob = prob * (not self.ended)
         if self.draw(Slot.INADVERTENT) < prob:
             adv.rung = min(adv.rung + 1, C.TOP)
             adv.action = max(adv.action, 1)
@@ -734,7 +817,7 @@ class CoalitionModel(mesa.Model):
         adv, a = self.adversary, self.a
         share = self.p.deep_strike_share if a["deep_strike"] is None else a["deep_strike"]
         prob = self.s("aid_entrenchment") * self.k["aid_entrenchment"]["deep_strike_risk"] * a["aid"] * share * 4.0 * (adv.rung >= 4)
-        prob = prob * (not self.settled)
+        prob = prob * (not self.ended)
         if self.draw(Slot.DEEP_STRIKE) < prob:
             adv.rung = min(adv.rung + 1, C.TOP)
             adv.action = max(adv.action, 1)
@@ -743,7 +826,7 @@ class CoalitionModel(mesa.Model):
     def loss_of_control(self) -> None:
         adv, r = self.adversary, self.a["risk"]
         prob = self.s("brinkmanship") * self.k["brinkmanship"]["catastrophe"] * (r * r) * (1.0 + (adv.rung >= 6))
-        prob = prob * (not self.settled)
+        prob = prob * (not self.ended)
         boom = self.draw(Slot.CATASTROPHE) < prob
         adv.catastrophes += boom
         if boom:
@@ -762,6 +845,17 @@ class CoalitionModel(mesa.Model):
         adv.last_action = adv.action
         self.talks_weeks = self.talks_weeks + 1 if self.talks_open else 0.0
         self.talks_total += self.talks_open
+
+    # core: fighting
+    def fighting(self) -> None:
+        adv, dyn = self.adversary, self.p.dyn
+        war = adv.rung >= C.WAR and not self.ended
+        adv.war_weeks += war
+        adv.force_weeks += adv.rung == C.FORCE and not self.ended
+        if war:
+            adv.war_cost = adv.war_cost + dyn["war_cost_rate"] * (1.0 + 0.5 * (adv.rung - C.WAR))
+            news = dyn["battle_noise"] * float(self.rng_streams.normal(self.week, Slot.BATTLE)[0])
+            adv.optimism = adv.optimism + dyn["learning"] * (news - adv.optimism)
 
     # M21
     def forswear_destabilizing(self) -> None:
@@ -788,14 +882,18 @@ class CoalitionModel(mesa.Model):
             self.pending_response = -1.0
         elif self.pending_response > 0:
             self.pending_response -= 1
-        self.tranche = min(max(self.tranche, a["sanction_floor"]), top)
+        floor = 0 if self.ended else a["sanction_floor"]  # a doctrine's floor applies while the crisis lasts
+        self.tranche = min(max(self.tranche, floor), top)
 
     # -- the agenda (M20, M31) ------------------------------------------------------------
 
     def reservation(self) -> float:
         p, adv = self.p, self.adversary
         t = adv.type
-        r = float(p.reservation[t]) + 0.5 * (adv.resolve - float(p.resolve[t])) + 0.4 * adv.gains - 0.15 * min(adv.damage, 1.0)
+        r = (
+            float(p.reservation[t]) + 0.5 * (adv.resolve - float(p.resolve[t])) + 0.4 * adv.gains - 0.15 * min(adv.damage, 1.0)
+            + p.dyn["optimism_demand"] * adv.optimism
+        )
         return clip(r, 0.0, 1.0)
 
     def frontier(self, linked: bool) -> tuple[list[list[float]], list[float], list[float]]:
@@ -844,25 +942,27 @@ class CoalitionModel(mesa.Model):
 
     # M20
     def agenda_linkage(self) -> None:
-        if not self.talks_open:
+        """The zone of agreement of every open crisis (in talks or through the parties' own
+        channel), widened by a manipulating mediator's leverage."""
+        if self.ended:
             self.zone = 0.0
-        if not (self.talks_open and not self.settled):
             return
         _, uc, ua = self.frontier(self.a["link_agenda"])
         r_a = self.reservation()
-        self.zone = max(min(c - COALITION_RESERVATION, x - r_a) for c, x in zip(uc, ua, strict=True))
+        zone = max(min(c - COALITION_RESERVATION, x - r_a) for c, x in zip(uc, ua, strict=True))
+        self.zone = zone + self.mediation_leverage()
 
     # core: settlement
     def settlement(self) -> None:
         p, a, adv = self.p, self.a, self.adversary
         k = self.k["agenda_linkage"]
-        open_ = self.talks_open and not self.settled
+        live = not self.ended
+        open_ = self.talks_open and live
         fz = clip((self.zone + 0.1) / 0.2, 0.0, 1.5)
-        use = a["mediator"] and p.mediator and self.on("mediation")
-        trust = math.sqrt(clip(self.mediator.trust, 0.0, 1.0) * p.mediator_trust_c)
-        multiplier = 1.0 + use * p.strength["mediation"] * (p.mediator_ratio - 1.0) * trust
+        multiplier = 1.0 + self.k["mediation"]["communication"] * self.mediator_reach()
         hazard = k["base_rate"] * fz * multiplier * (1.0 - adv.rung / 8.0) * (0.5 + 0.5 * self.leverage)
-        hazard = clip(hazard, 0.0, 0.9) if open_ else 0.0
+        # coordinated talks settle at the full rate, the parties' own channel at a share of it
+        hazard = clip(hazard * (1.0 if open_ else p.dyn["direct_share"]), 0.0, 0.9) if live else 0.0
         adv.concessions = adv.concessions + 0.01 * open_ * self.leverage * self.perceived_resolve
         win = self.draw(Slot.SETTLE) < hazard
         if win:
@@ -876,7 +976,17 @@ class CoalitionModel(mesa.Model):
             self.settled = True
             self.settle_week = self.week + 1.0
             self.talks_open = False
+            self.end(END_KINDS.index("settlement"))
         adv.legitimacy = clip01(adv.legitimacy - 0.002 * self.isolation * (not self.settled))
+
+    # core: crises that have calmed fade
+    def crisis_end(self) -> None:
+        adv = self.adversary
+        calm = not self.ended and adv.rung <= C.CALM and adv.action <= 0
+        if calm:
+            hazard = self.p.dyn["fade_rate"] * (1.0 + 0.5 * (C.CALM - adv.rung))
+            if self.draw(Slot.FADE) < hazard:
+                self.end(END_KINDS.index("fade"))
 
     # M17
     def humanitarian_cost(self) -> None:
@@ -921,6 +1031,11 @@ class CoalitionModel(mesa.Model):
             "catastrophes": adv.catastrophes,
             "intel_quality": self.intel_quality,
             "final_tranche": float(self.tranche),
+            "ended": float(self.ended),
+            "end_week": self.end_week,
+            "war_weeks": float(adv.war_weeks),
+            "force_weeks": float(adv.force_weeks),
+            "end_kind": END_KINDS[self.end_kind],
         }
 
 

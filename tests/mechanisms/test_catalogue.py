@@ -104,7 +104,7 @@ FIRST = {
 
 
 def _numeric(df: pd.DataFrame) -> np.ndarray:
-    return df.drop(columns=["run", "adversary_type"]).to_numpy(dtype=float)
+    return df.drop(columns=["run"]).select_dtypes(include=["number", "bool"]).to_numpy(dtype=float)
 
 
 @cache

@@ -3,10 +3,10 @@ agents, one run at a time, plain Python floats) are the same model.
 
 For every doctrine on ``toy-3`` and ``eu-russia``, 20 seeds each, the per-run outcomes and
 the weekly trajectories must agree: discrete quantities (ladder rungs week by week, peak,
-settlement and its week, adversary type, counts) exactly, continuous ones within a
-relative tolerance of 1e-9 (they are bit-identical where NumPy and the reference use the
-same C math library, as on the development machine; the tolerance covers platforms where
-NumPy's vectorised exp/log/pow round differently in the last bit).
+settlement and its week, how and when the crisis ended, adversary type, counts) exactly,
+continuous ones within a relative tolerance of 1e-9 (they are bit-identical where NumPy and
+the reference use the same C math library, as on the development machine; the tolerance
+covers platforms where NumPy's vectorised exp/log/pow round differently in the last bit).
 """
 
 from __future__ import annotations
@@ -29,7 +29,10 @@ DISCRETE = (
     "run", "p_war", "p_nuclear_use", "p_settlement", "peak_escalation", "weeks_to_settlement", "final_rung",
     "final_tranche", "offer_accepted", "enlarged", "unilateral_contacts", "bypasses", "unearned_meetings",
     "cyber_ops", "catastrophes", "talks_weeks_total", "mandate_breadth", "mandate_failures", "response_lag",
+    "ended", "end_week", "war_weeks", "force_weeks",
 )
+#: Categorical outcome columns (strings), compared exactly.
+LABELS = ("adversary_type", "end_kind")
 
 
 @pytest.fixture(scope="module", params=["toy-3", "eu-russia"])
@@ -44,9 +47,11 @@ def test_same_step_order():
 def _compare(eng: pd.DataFrame, ref: pd.DataFrame, where: str) -> None:
     missing = [c for c in eng.columns if c not in ref.columns]
     assert not missing, f"{where}: the reference lacks outcome columns {missing} (update benchmarks/reference)"
-    assert eng["adversary_type"].tolist() == ref["adversary_type"].tolist(), where
+    for col in LABELS:
+        if col in eng.columns:
+            assert eng[col].tolist() == ref[col].tolist(), f"{where}: {col}"
     for col in eng.columns:
-        if col == "adversary_type":
+        if col in LABELS:
             continue
         a, b = eng[col].to_numpy(float), ref[col].to_numpy(float)
         if col in DISCRETE:

@@ -1,4 +1,13 @@
-"""The compiled kernels compute exactly their NumPy formulas (bit for bit).
+"""The compiled kernels compute their NumPy formulas: exactly, or within a stated ULP bound.
+
+Arithmetic (sums, products, clips, comparisons), the counter hashes, the uniforms and every
+discrete decision are compared bit for bit. Results that pass through ``log`` or ``exp`` are
+compared in units in the last place: NumPy picks SIMD code paths at run time (AVX2 and
+AVX-512 round ``log``/``exp`` differently from the C library that the compiled kernels call),
+so bit equality there would test the CPU, not the kernel. The bounds below are what the
+formulas allow (one transcendental call, then a few exact-rounded operations), not what one
+machine happened to show. The golden fingerprints (``test_golden.py``) are the end-to-end
+check that the simulator's own results do not depend on the CPU.
 
 Weighted sums over members are sequential in member order (``_seqdot`` below), which is
 what makes a run's result independent of the batch it is simulated in.
@@ -11,6 +20,13 @@ import pytest
 
 from crisislab.model import kernels
 from crisislab.model.rng import Slot, Streams
+
+#: Normal draws: Marsaglia's polar method, one ``log`` (the only call whose rounding differs
+#: between code paths, by at most 1-2 ULP) followed by a division, a ``sqrt`` and a product.
+NORMAL_MAX_ULP = 4
+#: Type posteriors: ``log`` of the prior, then ``exp`` after subtracting the row maximum,
+#: then a normalisation; the subtraction can amplify a 1-ULP input difference a few times.
+POSTERIOR_MAX_ULP = 32
 
 
 def _seqdot(x: np.ndarray, w: np.ndarray) -> np.ndarray:
@@ -46,7 +62,9 @@ def test_streams_kernels_match_numpy(seed, members):
     for step in (0, 1, 51, 700):
         for slot in (Slot.CHOICE, Slot.STATEMENT, Slot.COURT):
             np.testing.assert_array_equal(s.uniform(step, slot, members), s.uniform_numpy(step, slot, members))
-            np.testing.assert_array_equal(s.normal(step, slot, members), s.normal_numpy(step, slot, members))
+            np.testing.assert_array_max_ulp(
+                s.normal(step, slot, members), s.normal_numpy(step, slot, members), maxulp=NORMAL_MAX_ULP
+            )
 
 
 def test_rowdot_and_spread(data):
@@ -64,10 +82,11 @@ def test_frontline_update(data):
     support = data["g"].random(x.shape)
     c1, rec, c2 = 0.07, 0.02, 0.11
     idx = np.nonzero(fl)[0]
-    t, s, intel = kernels.frontline_update(x, support, bypass, fl, idx, c1, rec, c2)
+    target = data["g"].random(x.shape[0])
+    t, s, intel = kernels.frontline_update(x, support, bypass, fl, idx, c1, rec, c2, target)
     f = fl[None, :]
-    trust = x - c1 * bypass[:, None] * f
-    trust = trust + rec * (1.0 - trust) * f
+    trust = x - c1 * bypass[:, None] * x * f
+    trust = trust + rec * (target[:, None] - trust) * f
     trust = np.clip(np.where(f, trust, 1.0), 0.0, 1.0)
     np.testing.assert_array_equal(t, trust)
     np.testing.assert_array_equal(s, np.clip(support - c2 * (1.0 - trust) * f, 0.0, 1.0))
@@ -136,4 +155,7 @@ def test_type_signal_update(types):
     t = np.arange(types)[None, :]
     post = np.log(np.maximum(belief, 1e-300)) - 0.5 * ((x[:, None] - t) / noise[:, None]) ** 2
     post = np.exp(post - post.max(axis=1, keepdims=True))
-    np.testing.assert_array_equal(kernels.type_signal_update(belief, x, noise), post / post.sum(axis=1, keepdims=True))
+    got = kernels.type_signal_update(belief, x, noise)
+    np.testing.assert_array_max_ulp(got, post / post.sum(axis=1, keepdims=True), maxulp=POSTERIOR_MAX_ULP)
+    # the compiled kernel itself is deterministic: the same inputs give the same bits
+    np.testing.assert_array_equal(got, kernels.type_signal_update(belief, x, noise))

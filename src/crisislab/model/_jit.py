@@ -180,9 +180,12 @@ def _sign(x: float) -> float:
 @njit(**_opts)
 def frontline_update(
     trust: np.ndarray, support: np.ndarray, bypass: np.ndarray, fl: np.ndarray, fl_idx: np.ndarray,
-    c_bypass: float, recovery: float, c_hedge: float,
+    c_bypass: float, recovery: float, c_hedge: float, target: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """M07 for every run and member; returns (trust, support, mean frontline trust)."""
+    """M07 for every run and member; returns (trust, support, mean frontline trust).
+
+    A bypass takes the share ``c_bypass`` of the trust left; trust recovers toward the
+    run's ``target`` by ``recovery`` a week."""
     n, m = trust.shape
     new_t = np.empty((n, m))
     new_s = np.empty((n, m))
@@ -192,8 +195,8 @@ def frontline_update(
         b = 1.0 if bypass[i] else 0.0
         for j in range(m):
             f = 1.0 if fl[j] else 0.0
-            t = trust[i, j] - (c_bypass * b) * f
-            t = t + (recovery * (1.0 - t)) * f
+            t = trust[i, j] - (c_bypass * b * trust[i, j]) * f
+            t = t + (recovery * (target[i] - t)) * f
             t = _clip01(t if fl[j] else 1.0)
             new_t[i, j] = t
             new_s[i, j] = _clip01(support[i, j] - (c_hedge * (1.0 - t)) * f)

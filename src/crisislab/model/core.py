@@ -1,7 +1,13 @@
 """Core steps that are not themselves a claim of the sources: the adversary's base
-utilities and logit choice, moves on the escalation ladder, the coalition's sanction
-response and the settlement draw. Steps that realise a mechanism's random event (an
-inadvertent climb, a deep-strike spiral, a loss of control) are tagged with its ID.
+utilities and logit choice, moves on the escalation ladder, fighting, coercion, the
+coalition's sanction response, the settlement draw and the end of a crisis. Steps that
+realise a mechanism's random event (an inadvertent climb, a deep-strike spiral, a loss of
+control) are tagged with its ID.
+
+The ladder: 0 peace, 1 tension, 2 mobilisation (display of force), 3 use of force short of
+war (clashes, seizures, cyber and sabotage), 4 conventional war, 5 deep strikes, 6 nuclear
+signalling, 7 nuclear use. The literature behind each rule is in the ODD description
+(docs/model.md, "Crisis dynamics").
 """
 
 from __future__ import annotations
@@ -22,12 +28,31 @@ from crisislab.model.state import Actions, State
 
 TOP = 7  # nuclear use
 WAR = 4  # conventional war
+FORCE = 3  # use of force short of war
+CALM = 2  # at or below mobilisation nobody is fighting
 NUCLEAR_TABOO = 1.2  # extra utility cost of crossing to nuclear use
 ESCALATE_GAIN = 1.3  # weight of the type's aggression in the gain from escalating
 RUNG_COST = 0.2  # extra cost of each rung above tension
 RELIEF = 0.15  # extra relief of stepping down, per rung above tension
 FACE_COST = 0.3  # face lost by backing down, per unit of resolve
 MOVE_COST = 0.5  # holding is the default: moving either way costs
+
+# The crisis dynamics (``p.dyn``, the scenario's ``dynamics`` block) follow: war as
+# bargaining (Fearon 1995; Wagner 2000; Slantchev 2003; Powell 2004): a challenger goes to war
+# only when its private estimate of its prospects beats what it can get without fighting;
+# fighting is costly and reveals the true balance, so optimism shrinks and costs accumulate
+# until stopping pays (an armistice) or a deal is struck. Coercion by threat (Lacy and Niou
+# 2004; Drezner 2003; Morgan, Bapat and Krustev 2009): the target reconsiders each week
+# whether complying costs less than the sanctions it expects. Crises that calm down end
+# without agreement (Brecher and Wilkenfeld 2000). The parties bargain directly even when the
+# coalition does not talk.
+
+
+def _end(s: State, rows: np.ndarray, kind: int) -> None:
+    """Mark the crisis over in ``rows`` (a boolean mask) with ``kind``."""
+    s.end_kind = np.where(rows & ~s.ended, kind, s.end_kind)
+    s.end_week = np.where(rows & ~s.ended, s.week + 1.0, s.end_week)
+    s.ended = s.ended | rows
 
 
 @mechanism("core")
@@ -36,22 +61,61 @@ def base_utility(s: State, p: Params, a: Actions, rng: Streams) -> State:
 
     Escalating pays by the type's aggression (less against a capable defender) and by
     resolve and legitimacy at home; each rung up costs more, crossing to nuclear use most.
-    De-escalating costs face in proportion to resolve and is helped by economic damage.
+    From the use of force on, escalating also pays by the challenger's optimism about the
+    war (private information), and starting a war costs ``war_threshold`` more.
+    De-escalating costs face in proportion to resolve and is helped by economic damage; at
+    war it is helped by the costs of fighting so far and hindered by remaining optimism.
     """
     t = s.adversary_type
+    fighting = s.rung >= FORCE
+    at_war = s.rung >= WAR
     s.u_escalate = (
         ESCALATE_GAIN * p.aggression[t] * (1.0 - 0.6 * s.defender_capability)
         + 0.1 * s.adversary_legitimacy
         - RUNG_COST * (s.rung - 1)
         - MOVE_COST
         - NUCLEAR_TABOO * (s.rung >= TOP - 1)
+        + fighting * (p.dyn["optimism_weight"] * s.optimism)
+        - p.dyn["war_threshold"] * (s.rung == FORCE)
     )
     s.u_deescalate = (
         -FACE_COST * s.adversary_resolve
         + 0.3 * np.minimum(s.adversary_damage, 1.0)
         + RELIEF * (s.rung - 1)
         - MOVE_COST
+        + at_war * (p.dyn["exhaustion"] * s.war_cost - p.dyn["optimism_weight"] * s.optimism)
     )
+    return s
+
+
+@mechanism("core")
+def coercion(s: State, p: Params, a: Actions, rng: Streams) -> State:
+    """The target of a sanctions threat complies when the sanctions it expects cost more than
+    what it would give up (Lacy and Niou 2004; Morgan, Bapat and Krustev 2009).
+
+    Expected cost: the damage in force plus the rest of the threatened package (the top
+    tranche) times its credibility, the coalition's resolve as read by the target (M09) times
+    its leverage (perceived unity, M01) times the believed permanence (M06), valued over time
+    as in M05. What compliance costs: the challenge's gain and the face lost by backing down.
+    Each week the question is put with probability ``comply_rate`` and answered by a logit
+    of precision ``rationality``. Compliance ends the crisis at peace (a concession).
+    """
+    t = s.adversary_type
+    live = ~s.ended & (s.rung >= 1) & (s.tranche >= 1)
+    top = float(p.tranche_damage[-1])
+    now = p.tranche_damage[s.tranche]
+    cred = clip01(s.perceived_resolve * s.leverage * s.permanence)
+    expected = (now + cred * (top - now)) * s.isolation
+    delta = p.k["deterrence_inequality"]["discount"]
+    cost = p.dyn["coercion_weight"] * expected * s.permanence / (1.0 - delta * s.permanence) * (1.0 - 0.5 * s.adversary_resolve)
+    stake = ESCALATE_GAIN * p.aggression[t] * (1.0 - 0.6 * s.defender_capability) + FACE_COST * s.adversary_resolve
+    z = np.clip(float(p.rationality) * (cost - stake), -50.0, 50.0)
+    prob = p.dyn["comply_rate"] / (1.0 + np.exp(-z))
+    comply = live & (rng.uniform(s.week, Slot.COMPLY) < prob)
+    if comply.any():
+        s.adversary_concessions = s.adversary_concessions + 0.2 * comply
+        s.rung = np.where(comply, 0, s.rung)
+        _end(s, comply, 2)
     return s
 
 
@@ -64,7 +128,9 @@ def adversary_choice(s: State, p: Params, a: Actions, rng: Streams) -> State:
     draw = rng.uniform(s.week, Slot.CHOICE)
     action = kernels.logit_choice(np.asarray(s.u_deescalate, dtype=float), np.asarray(s.u_escalate, dtype=float), float(p.rationality), draw)
     demobilise = (s.offer_state == 1) & (s.talks_weeks == 0) & s.talks_open
-    action = np.where(demobilise | s.settled, -1, action)
+    action = np.where(demobilise | (s.settled & (s.rung > 0)), -1, action)
+    # a crisis that is over stays where it ended (a settled adversary stands down)
+    action = np.where(s.ended & ~(s.settled & (s.rung > 0)), 0, action)
     s.action = action
     return s
 
@@ -74,7 +140,7 @@ def concession_event(s: State, p: Params, a: Actions, rng: Streams) -> State:
     """Under shared risk the adversary sometimes backs down outright (a concession)."""
     k = p.k["brinkmanship"]
     r = per_run(a.risk, s.rung.shape, float)
-    prob = p.s("brinkmanship") * k["concede"] * 0.2 * r * (1.0 - p.resolve[s.adversary_type]) * ~s.settled
+    prob = p.s("brinkmanship") * k["concede"] * 0.2 * r * (1.0 - p.resolve[s.adversary_type]) * ~s.ended
     yes = rng.uniform(s.week, Slot.CONCEDE) < prob
     s.adversary_concessions = s.adversary_concessions + 0.1 * yes
     s.action = np.where(yes, -1, s.action)
@@ -83,15 +149,20 @@ def concession_event(s: State, p: Params, a: Actions, rng: Streams) -> State:
 
 @mechanism("core")
 def ladder_move(s: State, p: Params, a: Actions, rng: Streams) -> State:
-    """Apply the adversary's chosen move on the ladder."""
+    """Apply the adversary's chosen move on the ladder. Stepping down from conventional war
+    is an armistice: forces disengage to mobilisation and the crisis ends (``war_end``)."""
+    armistice = (s.action < 0) & (s.rung == WAR) & ~s.ended
     s.rung = clip(s.rung + s.action, 0, TOP)
+    if armistice.any():
+        s.rung = np.where(armistice, CALM, s.rung)
+        _end(s, armistice, 4)
     return s
 
 
 @mechanism("M13")
 def inadvertent_climb(s: State, p: Params, a: Actions, rng: Streams) -> State:
     """An accident of misperception climbs one rung."""
-    prob = inadvertent_climb_probability(s, p) * ~s.settled
+    prob = inadvertent_climb_probability(s, p) * ~s.ended
     climb = rng.uniform(s.week, Slot.INADVERTENT) < prob
     s.rung = np.minimum(s.rung + climb, TOP)
     s.action = np.where(climb, np.maximum(s.action, 1), s.action)
@@ -101,7 +172,7 @@ def inadvertent_climb(s: State, p: Params, a: Actions, rng: Streams) -> State:
 @mechanism("M14")
 def deep_strike_spiral(s: State, p: Params, a: Actions, rng: Streams) -> State:
     """Long-range strikes supplied with aid can provoke a climb at the war rungs."""
-    prob = deep_strike_probability(s, p, a) * ~s.settled
+    prob = deep_strike_probability(s, p, a) * ~s.ended
     climb = rng.uniform(s.week, Slot.DEEP_STRIKE) < prob
     s.rung = np.minimum(s.rung + climb, TOP)
     s.action = np.where(climb, np.maximum(s.action, 1), s.action)
@@ -111,7 +182,7 @@ def deep_strike_spiral(s: State, p: Params, a: Actions, rng: Streams) -> State:
 @mechanism("M27")
 def loss_of_control(s: State, p: Params, a: Actions, rng: Streams) -> State:
     """A catastrophe under shared risk jumps to the top of the ladder."""
-    prob = catastrophe_probability(s, p, a) * ~s.settled
+    prob = catastrophe_probability(s, p, a) * ~s.ended
     boom = rng.uniform(s.week, Slot.CATASTROPHE) < prob
     s.catastrophes = s.catastrophes + boom
     s.rung = np.where(boom, TOP, s.rung)
@@ -128,6 +199,21 @@ def bookkeeping(s: State, p: Params, a: Actions, rng: Streams) -> State:
     s.last_action = s.action.copy()
     s.talks_weeks = np.where(s.talks_open, s.talks_weeks + 1, 0)
     s.talks_total = s.talks_total + s.talks_open
+    return s
+
+
+@mechanism("core")
+def fighting(s: State, p: Params, a: Actions, rng: Streams) -> State:
+    """Weeks of force and of war; at war the challenger pays ``war_cost_rate`` a week (more
+    at the higher rungs) and learns the balance from battlefield news: its optimism moves
+    toward the news by ``learning`` a week (Slantchev 2003; Smith and Stam 2004)."""
+    war = (s.rung >= WAR) & ~s.ended
+    s.war_weeks = s.war_weeks + war
+    s.force_weeks = s.force_weeks + ((s.rung == FORCE) & ~s.ended)
+    if war.any():
+        s.war_cost = s.war_cost + war * p.dyn["war_cost_rate"] * (1.0 + 0.5 * (s.rung - WAR))
+        news = p.dyn["battle_noise"] * rng.normal(s.week, Slot.BATTLE)
+        s.optimism = np.where(war, s.optimism + p.dyn["learning"] * (news - s.optimism), s.optimism)
     return s
 
 
@@ -151,19 +237,23 @@ def coalition_response(s: State, p: Params, a: Actions, rng: Streams) -> State:
     due = s.pending_response == 0
     s.tranche = np.minimum(s.tranche + jump + due, top)
     s.pending_response = np.where(due | fire_trigger | fire_pre, -1.0, np.where(s.pending_response > 0, s.pending_response - 1, s.pending_response))
-    s.tranche = np.minimum(np.maximum(s.tranche, np.asarray(a.sanction_floor)), top)
+    # a doctrine's floor (a schedule of sanctions) applies while the crisis lasts
+    floor = np.where(s.ended, 0, np.asarray(a.sanction_floor))
+    s.tranche = np.minimum(np.maximum(s.tranche, floor), top)
     return s
 
 
 @mechanism("core")
 def settlement(s: State, p: Params, a: Actions, rng: Streams) -> State:
-    """Draw settlements in open talks with a hazard set by the zone of agreement (M20),
-    mediation (M25), the rung and leverage (M01); deals never cross red lines (M31)."""
+    """Draw settlements with a hazard set by the zone of agreement (M20), mediation (M25),
+    the rung and leverage (M01); deals never cross red lines (M31). Coordinated talks settle
+    at the full rate, the parties' own channel at ``direct_share`` of it."""
     k = p.k["agenda_linkage"]
-    open_ = s.talks_open & ~s.settled
+    live = ~s.ended
+    open_ = s.talks_open & live
     fz = clip((s.zone + 0.1) / 0.2, 0.0, 1.5)
     hazard = k["base_rate"] * fz * mediation_multiplier(s, p, a) * (1.0 - s.rung / 8.0) * (0.5 + 0.5 * s.leverage)
-    hazard = np.where(open_, clip(hazard, 0.0, 0.9), 0.0)
+    hazard = np.where(live, clip(hazard * np.where(open_, 1.0, p.dyn["direct_share"]), 0.0, 0.9), 0.0)
     s.adversary_concessions = s.adversary_concessions + 0.01 * open_ * s.leverage * s.perceived_resolve
     win = rng.uniform(s.week, Slot.SETTLE) < hazard
     rows = np.nonzero(win)[0]
@@ -186,5 +276,18 @@ def settlement(s: State, p: Params, a: Actions, rng: Streams) -> State:
     s.settled = s.settled | win
     s.settle_week = np.where(win, s.week + 1.0, s.settle_week)
     s.talks_open = s.talks_open & ~win
+    _end(s, win, 1)
     s.adversary_legitimacy = clip01(s.adversary_legitimacy - 0.002 * s.isolation * ~s.settled)
+    return s
+
+
+@mechanism("core")
+def crisis_end(s: State, p: Params, a: Actions, rng: Streams) -> State:
+    """A crisis that has calmed (no fighting, no escalation this week) fades without any
+    agreement with hazard ``fade_rate`` at mobilisation, 50 % more per rung below it."""
+    calm = ~s.ended & (s.rung <= CALM) & (s.action <= 0)
+    if calm.any():
+        hazard = p.dyn["fade_rate"] * (1.0 + 0.5 * (CALM - s.rung))
+        fade = calm & (rng.uniform(s.week, Slot.FADE) < hazard)
+        _end(s, fade, 3)
     return s

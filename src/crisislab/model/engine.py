@@ -14,10 +14,13 @@ its mechanism ID is what traces show):
    M14 aid, M16 global audience
 6. adversary utilities: M02 lag, M05 deterrence, M22 pre-planned,
    M23 threat and stature, M26 off-ramp, M27 concession pressure
-7. adversary choice (logit), M27 concession event, ladder move, M13 inadvertent climb,
-   M14 deep-strike spiral, M27 loss of control, bookkeeping (peak, verified change)
+7. coercion (the challenger complies when the threatened sanctions outweigh its stakes),
+   adversary choice (logit), M27 concession event, ladder move (a step down from war is an
+   armistice), M13 inadvertent climb, M14 deep-strike spiral, M27 loss of control,
+   bookkeeping (peak, verified change), fighting (costs accumulate, optimism is revealed)
 8. M21 talks end on violation; coalition sanction response (lag from M02, at once for M22/M12b)
-9. M20 zone of agreement; settlement draw (M25 mediation, M31 red lines); M17 casualties
+9. M20 zone of agreement; settlement draw (M25 mediation, M31 red lines); crises that have
+   calmed fade; M17 casualties
 """
 
 from __future__ import annotations
@@ -70,6 +73,7 @@ STEP_ORDER: tuple[StepFn, ...] = (
     scr.adversary_psychology,
     neg.off_ramp,
     neg.brinkmanship,
+    core.coercion,
     core.adversary_choice,
     core.concession_event,
     core.ladder_move,
@@ -77,10 +81,12 @@ STEP_ORDER: tuple[StepFn, ...] = (
     core.deep_strike_spiral,
     core.loss_of_control,
     core.bookkeeping,
+    core.fighting,
     scr.forswear_destabilizing,
     core.coalition_response,
     scr.agenda_linkage,
     core.settlement,
+    core.crisis_end,
     cat.humanitarian_cost,
 )
 
@@ -140,6 +146,13 @@ def initial_state(p: Params, rng: Streams) -> State:
         zone=z.copy(),
         settled=zb.copy(),
         settle_week=np.full(n, np.nan),
+        ended=zb.copy(),
+        end_kind=np.zeros(n, dtype=np.int64),
+        end_week=np.full(n, np.nan),
+        optimism=p.dyn["optimism_spread"] * (2.0 * rng.uniform(0, Slot.OPTIMISM) - 1.0),
+        war_weeks=np.zeros(n, dtype=np.int64),
+        force_weeks=np.zeros(n, dtype=np.int64),
+        war_cost=z.copy(),
         adversary_concessions=z.copy(),
         humanitarian_cost=z.copy(),
         mediator_trust=np.full(n, p.mediator_trust_a),

@@ -9,6 +9,9 @@ from crisislab.model import kernels
 from crisislab.model.params import Params
 from crisislab.model.state import State
 
+#: How a crisis ended (``end_kind``), by the code kept in ``State.end_kind``.
+END_KINDS = ("open", "settlement", "concession", "fade", "war_end")
+
 #: Fixed metric names, never renamed.
 METRICS = (
     "p_war",
@@ -47,6 +50,10 @@ EXTRA_METRICS = (
     "catastrophes",
     "intel_quality",
     "final_tranche",
+    "ended",
+    "end_week",
+    "war_weeks",
+    "force_weeks",
 )
 
 #: Per-run measures computed from recorded weekly trajectories
@@ -109,6 +116,11 @@ def outcome_table(s: State, p: Params, run_ids: np.ndarray) -> pd.DataFrame:
         "catastrophes": s.catastrophes,
         "intel_quality": s.intel_quality,
         "final_tranche": s.tranche.astype(float),
+        "ended": s.ended.astype(float),
+        "end_week": s.end_week,
+        "war_weeks": s.war_weeks.astype(float),
+        "force_weeks": s.force_weeks.astype(float),
+        "end_kind": np.array(END_KINDS, dtype=object)[s.end_kind],
     }
     return pd.DataFrame(data)
 

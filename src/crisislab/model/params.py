@@ -15,16 +15,9 @@ import numpy as np
 from crisislab.model.mechanisms.registry import MECHANISMS
 from crisislab.scenario.schema import Scenario
 
-#: Hazard multipliers of mediation styles relative to unmediated crises, from the
-#: agreement rates in ICB v14 (Brecher & Wilkenfeld; Beardsley et al. 2006 style ladder):
-#: formal or semi-formal agreement in 21.6 % of unmediated crises and 41.2 % / 56.9 % /
-#: 74.5 % of crises mediated by facilitation / formulation / manipulation
-#: (computed in the reference-data README, "Stylized facts", items 3 and 4).
-MEDIATION_STYLE_RATIO = {
-    "facilitation": 41.2 / 21.6,
-    "formulation": 56.9 / 21.6,
-    "manipulation": 74.5 / 21.6,
-}
+#: Mediation styles in order of how much the mediator brings (Beardsley et al. 2006):
+#: each style uses the tools of the ones before it (M25). No rate is read from history.
+MEDIATION_STYLES = ("facilitation", "formulation", "manipulation")
 
 #: Casualties (thousands per week) by ladder rung: an order-of-magnitude scale. The war
 #: rungs follow published estimates for the Russia–Ukraine war of the order of 100,000
@@ -73,7 +66,7 @@ class Params:
     mediator: bool
     mediator_trust_a: float
     mediator_trust_c: float
-    mediator_ratio: float
+    mediator_style: int  # 0 none, 1 facilitation, 2 formulation, 3 manipulation
     tranche_intensity: np.ndarray
     tranche_damage: np.ndarray
     aid_levels: dict[str, float]
@@ -86,6 +79,7 @@ class Params:
     sal_a: np.ndarray
     red_line: np.ndarray
     in_mandate: np.ndarray
+    dyn: dict[str, float] = field(default_factory=dict)  # crisis dynamics (Scenario.dynamics)
     on: dict[str, bool] = field(default_factory=dict)
     strength: dict[str, float] = field(default_factory=dict)
     k: dict[str, dict[str, float]] = field(default_factory=dict)
@@ -152,7 +146,7 @@ def compile_scenario(scenario: Scenario) -> Params:
         mediator=med is not None,
         mediator_trust_a=med.trust_adversary if med else 0.0,
         mediator_trust_c=med.trust_coalition if med else 0.0,
-        mediator_ratio=MEDIATION_STYLE_RATIO[med.style] if med else 1.0,
+        mediator_style=MEDIATION_STYLES.index(med.style) + 1 if med else 0,
         tranche_intensity=np.array([0.0] + [t.intensity for t in instr.sanction_tranches]),
         tranche_damage=np.array([0.0] + [t.damage for t in instr.sanction_tranches]),
         aid_levels=dict(instr.aid_levels),
@@ -165,6 +159,7 @@ def compile_scenario(scenario: Scenario) -> Params:
         sal_a=np.array([a.adversary_salience for a in agenda]),
         red_line=np.array([a.red_line for a in agenda]),
         in_mandate=np.array([a.in_mandate for a in agenda]),
+        dyn={k: float(v) for k, v in scenario.dynamics.model_dump().items()},
         on=on,
         strength=strength,
         k=k,

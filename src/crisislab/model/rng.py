@@ -52,6 +52,10 @@ class Slot(IntEnum):
     PRECONDITION = 14
     SIGNAL2 = 15
     COURT = 16
+    OPTIMISM = 17
+    BATTLE = 18
+    COMPLY = 19
+    FADE = 20
 
 
 def _mix(z: np.ndarray) -> np.ndarray:

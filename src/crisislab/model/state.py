@@ -58,6 +58,13 @@ class State:
     zone: np.ndarray  # [R] width of the zone of agreement when talks are open
     settled: np.ndarray  # [R] bool
     settle_week: np.ndarray  # [R] float, NaN until settled
+    ended: np.ndarray  # [R] bool, the crisis is over (settlement, concession, fade or war's end)
+    end_kind: np.ndarray  # [R] int, how it ended: 0 open, 1 settlement, 2 concession, 3 fade, 4 war_end
+    end_week: np.ndarray  # [R] float, week the crisis ended (1-based), NaN while open
+    optimism: np.ndarray  # [R] challenger's overestimate of its prospects in war (private information)
+    war_weeks: np.ndarray  # [R] weeks ended at war (rung >= 4)
+    force_weeks: np.ndarray  # [R] weeks ended at the use of force short of war (rung 3)
+    war_cost: np.ndarray  # [R] challenger's accumulated cost of fighting
     adversary_concessions: np.ndarray  # [R]
     humanitarian_cost: np.ndarray  # [R] thousands of casualties
     mediator_trust: np.ndarray  # [R] adversary's trust in the mediator

@@ -59,7 +59,7 @@ class Member(Strict):
 class Coalition(Strict):
     name: str = "coalition"
     decision_rule: Literal["unanimity", "qmv"] = "unanimity"
-    members: list[Member] = Field(min_length=2)
+    members: list[Member] = Field(min_length=1)
     veto_holders: list[str] | None = Field(
         default=None,
         description="members that hold the no-surprises veto over outreach (M12c); default: the frontline members",
@@ -178,6 +178,35 @@ class MechanismSetting(Strict):
         return self
 
 
+class Dynamics(Strict):
+    """Crisis dynamics that are not a claim of the sources: war as bargaining, coercion by
+    threat, crises that fade and the parties' own channel (the ODD description, "Crisis
+    dynamics", cites the literature behind each)."""
+
+    optimism_spread: float = Field(default=0.3, ge=0.0, le=1.0, description=(
+        "private information: the challenger's optimism about a war is uniform in +-spread (Fearon 1995)"))
+    optimism_weight: float = Field(default=3.0, ge=0.0, le=20.0, description="utility of war per unit of optimism")
+    war_threshold: float = Field(default=0.8, ge=0.0, le=10.0, description=(
+        "extra cost of starting a war (crossing from the use of force to war)"))
+    war_cost_rate: float = Field(default=0.02, ge=0.0, le=1.0, description=(
+        "the challenger's cost of a week of war, +50 % per rung above war"))
+    exhaustion: float = Field(default=3.0, ge=0.0, le=50.0, description=(
+        "weight of accumulated war costs in the relief of stopping (Slantchev 2003)"))
+    learning: float = Field(default=0.15, ge=0.0, le=1.0, description=(
+        "share of the gap between belief and battlefield news closed each week of war (Smith and Stam 2004)"))
+    battle_noise: float = Field(default=0.1, ge=0.0, le=1.0, description="spread (sd) of battlefield news")
+    coercion_weight: float = Field(default=6.0, ge=0.0, le=50.0, description=(
+        "valuation of expected sanction damage against the stakes of compliance (Lacy and Niou 2004)"))
+    comply_rate: float = Field(default=0.1, ge=0.0, le=1.0, description=(
+        "weekly chance that compliance is put to the target's leadership"))
+    fade_rate: float = Field(default=0.06, ge=0.0, le=1.0, description=(
+        "weekly hazard that a calm crisis ends without agreement, at mobilisation; +50 % per rung below"))
+    direct_share: float = Field(default=0.25, ge=0.0, le=1.0, description=(
+        "the parties' own channel settles at this share of the rate of coordinated talks"))
+    optimism_demand: float = Field(default=0.5, ge=0.0, le=5.0, description=(
+        "how much of its optimism the challenger adds to its demands in talks"))
+
+
 class Scenario(Strict):
     """A complete, validated scenario."""
 
@@ -193,6 +222,7 @@ class Scenario(Strict):
     instruments: Instruments
     agenda: list[AgendaItem] = Field(min_length=1)
     mechanisms: dict[str, MechanismSetting] = Field(default_factory=dict)
+    dynamics: Dynamics = Field(default_factory=Dynamics)
 
     @field_validator("mechanisms", mode="before")
     @classmethod

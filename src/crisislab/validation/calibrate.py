@@ -45,12 +45,14 @@ from crisislab.validation.tolerances import ToleranceFile, default_path, load_to
 
 #: Calibrated parameters (dotted scenario paths) and their search bounds.
 CAL_PARAMS: dict[str, tuple[float, float]] = {
-    "mechanisms.deterrence_inequality.strength": (0.0, 3.0),
-    "mechanisms.misperception.strength": (0.0, 3.0),
-    "mechanisms.mediation.strength": (0.0, 3.0),
-    "mechanisms.economic_contagion.strength": (0.0, 3.0),
     "adversary.rationality": (0.5, 10.0),
     "mechanisms.agenda_linkage.params.base_rate": (0.005, 0.3),
+    "mechanisms.mediation.strength": (0.0, 3.0),
+    "mechanisms.mediation.params.information": (0.0, 0.5),
+    "mechanisms.mediation.params.leverage": (0.0, 0.5),
+    "dynamics.war_threshold": (0.0, 3.0),
+    "dynamics.fade_rate": (0.01, 0.3),
+    "dynamics.coercion_weight": (0.0, 20.0),
 }
 SE_FLOOR = 0.005
 HASH_CHARS = 16
@@ -111,6 +113,8 @@ def default_values(family: Family) -> dict[str, float]:
                 out[path] = float(setting.params.get(parts[3], by_name(parts[1]).params[parts[3]]))
         elif path == "adversary.rationality":
             out[path] = float(base.adversary.rationality)
+        elif parts[0] == "dynamics":
+            out[path] = float(getattr(base.dynamics, parts[1]))
         else:  # pragma: no cover - CAL_PARAMS is fixed above
             raise KeyError(path)
     return out

@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import typer
 
 from crisislab.errors import InputError, Problem
@@ -65,6 +66,7 @@ def validate(
     facts_only: bool = typer.Option(False, "--facts-only", help="Historical facts only, no simulation."),
     both: bool = typer.Option(False, "--both", help="Simulate with the defaults and with the calibrated values."),
     plot: Path = typer.Option(None, "--plot", help="Also write a chart (.svg, .png or .pdf) of history against simulation."),
+    runs_out: Path = typer.Option(None, "--runs-out", help="Also write one row per simulated run to this Parquet file."),
 ) -> None:
     """Each fact: historical value with CI, simulated value with CI, tolerance, pass/fail."""
     if ctx.invoked_subcommand is not None:
@@ -87,12 +89,20 @@ def validate(
         return
     if plot is not None and plot.suffix.lower() not in (".svg", ".png", ".pdf"):
         raise InputError(str(plot), [Problem("--plot", repr(plot.suffix), "a file name ending in .svg, .png or .pdf")])
+    if runs_out is not None and (runs_out.suffix.lower() != ".parquet" or runs_out.is_dir()):
+        raise InputError(str(runs_out), [Problem("--runs-out", repr(str(runs_out)), "a file name ending in .parquet")])
     modes = [False, True] if both else [calibrated or calibration is not None]
+    records: list[Any] = []
     reports = {("calibrated" if m else "defaults"): validation_report(
         facts, tol, calibrated=m, calibration=calibration, crises=crises, runs=runs, family_seed=family_seed,
-        jobs=jobs, reps=reps, seed=seed) for m in modes}
+        jobs=jobs, reps=reps, seed=seed, records=records if runs_out is not None else None) for m in modes}
     for rep in reports.values():
         rep["data"] = str(folder)
+    if runs_out is not None:
+        from crisislab.validation.simulated import write_records
+
+        n_rows = write_records(records, runs_out)
+        err_console.print(f"wrote {n_rows} per-run records to {runs_out}", highlight=False)
     if plot is not None:
         from crisislab.validation.plot import plot_reports
 
@@ -131,7 +141,8 @@ def _emit_report(form: Format, report: dict[str, Any], tol: Any) -> None:
 
 def validation_report(facts: list[Any], tol: Any, *, calibrated: bool = False, calibration: Path | None = None,
                       crises: int | None = None, runs: int | None = None, family_seed: int | None = None,
-                      jobs: int = 1, reps: int = 2000, seed: int = 20240601) -> dict[str, Any]:
+                      jobs: int = 1, reps: int = 2000, seed: int = 20240601,
+                      records: list[Any] | None = None) -> dict[str, Any]:
     """Simulate the family and compare; the JSON document of ``crisislab validate``."""
     from crisislab.validation.calibrate import family_with, load_calibration, model_fingerprint
     from crisislab.validation.compare import compare, orderings, summary
@@ -152,12 +163,23 @@ def validation_report(facts: list[Any], tol: Any, *, calibrated: bool = False, c
                               "(model fingerprint differs); re-run `crisislab validate calibrate`", highlight=False)
     n = crises or family.crises
     with _progress(n, "simulating crises") as advance:
-        sim = run_family(family, crises=n, runs=runs, seed=family_seed, jobs=jobs, progress=advance)
-    sims = simulated_values(sim, reps=reps, seed=seed)
+        sim = run_family(family, crises=n, runs=runs, seed=family_seed, jobs=jobs, progress=advance,
+                         keep_runs=records is not None)
+    if records is not None and sim.records is not None:
+        records.append(sim.records.assign(parameters="calibrated" if calibrated else "defaults"))
+    sims = simulated_values(sim, reps=reps, seed=seed, mapping=tol.mapping)
     rows = compare(facts, sims, tol)
-    by_doctrine = {d: {k: v.value for k, v in simulated_values(sim, reps=0, doctrine=d).items()} for d in sim.doctrines}
+    by_doctrine = {d: {k: v.value for k, v in simulated_values(sim, reps=0, doctrine=d, mapping=tol.mapping).items()}
+                   for d in sim.doctrines}
+    by_senders: dict[str, dict[str, float]] = {}
+    if sim.senders is not None:
+        for label, lo, hi in (("1", 1, 1), ("2-3", 2, 3), ("5+", 5, 10**6)):
+            mask = (sim.senders >= lo) & (sim.senders <= hi)
+            if mask.any():
+                vals = simulated_values(sim, reps=0, mapping=tol.mapping, crises=np.nonzero(mask)[0])
+                by_senders[label] = {"crises": int(mask.sum()), **{k: v.value for k, v in vals.items()}}
     return {
-        "tolerances": {"version": tol.version, "date": tol.date},
+        "tolerances": {"version": tol.version, "date": tol.date, "mapping": tol.mapping},
         "family": {"name": family.base.name, "crises": sim.crises, "runs_per_crisis": sim.runs_per_crisis,
                    "seed": sim.seed, "doctrines": family.doctrines,
                    "mediation_rate": family.mediation.rate, "style_weights": family.mediation.style_weights},
@@ -169,6 +191,7 @@ def validation_report(facts: list[Any], tol: Any, *, calibrated: bool = False, c
         "orderings": orderings(sims, tol),
         "summary": summary(rows),
         "by_doctrine": by_doctrine,
+        "by_senders": by_senders,
     }
 
 

@@ -78,6 +78,8 @@ class Family:
     doctrines: dict[str, float]
     mid: dict[str, Any]
     source: str = "generic.yaml"
+    mid_sample: dict[str, dict[str, Any]] = field(default_factory=dict)
+    senders: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -89,6 +91,12 @@ class Crisis:
     trust_adversary: float
     trust_coalition: float
     draws: dict[str, Any] = field(default_factory=dict)
+    mid_draws: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def senders(self) -> int:
+        """Members acting together in this crisis."""
+        return len(self.scenario.coalition.members)
 
     def variant(self, style: str | None, overrides: dict[str, Any] | None = None) -> Scenario:
         """The crisis without a mediator (``style=None``) or with one using ``style``;
@@ -180,11 +188,26 @@ def load_family(path: str | Path | None = None) -> Family:
     if not isinstance(mid, dict):
         problems.append(Problem("family.mid", short_repr(mid), "a mapping of dotted path to value"))
         mid = {}
+    mid_sample = fam.get("mid_sample") or {}
+    if not isinstance(mid_sample, dict):
+        problems.append(Problem("family.mid_sample", short_repr(mid_sample), "a mapping of dotted path to a range"))
+        mid_sample = {}
+    for path_, spec in mid_sample.items():
+        _check_spec(f"family.mid_sample.{path_}", spec, problems)
+        if isinstance(spec, dict) and "scale" not in spec and "jitter" not in spec:
+            problems.append(Problem(f"family.mid_sample.{path_}", short_repr(spec), "a scale or jitter of the crisis's own value"))
+    senders = fam.get("senders")
+    if senders is not None:
+        _check_spec("family.senders", senders, problems)
+        ch = senders.get("choice") if isinstance(senders, dict) else None
+        if not (isinstance(ch, list) and ch and all(isinstance(x, int) and not isinstance(x, bool) and 1 <= x <= 50 for x in ch)):
+            problems.append(Problem("family.senders.choice", short_repr(ch), "a list of whole numbers of members, 1..50"))
     if problems:
         raise InputError(source, problems)
     assert mediation is not None
     family = Family(base, str(fam.get("description", "")).strip(), int(fam["crises"]), int(fam["runs_per_crisis"]),
-                    int(fam["seed"]), sample, mediation, {k: float(v) for k, v in doctrines.items()}, dict(mid), source)
+                    int(fam["seed"]), sample, mediation, {k: float(v) for k, v in doctrines.items()}, dict(mid), source,
+                    dict(mid_sample), senders)
     # draw one crisis now so a bad path or an out-of-range value is reported at load time
     draw_crisis(family, 0, family.seed)
     return family
@@ -287,8 +310,57 @@ def draw_crisis(family: Family, index: int, seed: int, uniforms: Uniforms | None
     tc = _draw(med.trust_coalition, 0.5, unif(index, "mediation.trust_coalition"))
     base = family.base.model_copy(update={"mediator": None})
     scenario = base.with_overrides(overrides) if overrides else base
+    if family.senders is not None:
+        k = int(_draw(family.senders, None, unif(index, "senders")))
+        scenario = with_senders(scenario, k, lambda key: unif(index, key), family.source)
     scenario = scenario.model_copy(update={"name": f"{family.base.name}#{index}"})
-    return Crisis(index, scenario, float(np.clip(ta, 0, 1)), float(np.clip(tc, 0, 1)), overrides)
+    mid_draws: dict[str, Any] = {}
+    drawn = scenario.model_dump(mode="python")
+    for path, spec in family.mid_sample.items():
+        try:
+            concrete = _expand(drawn, path.split("."))
+        except KeyError as exc:
+            raise InputError(family.source, [Problem(f"family.mid_sample.{path}", f"no field at {exc.args[0]!r}",
+                                                     "a dotted path into the scenario")]) from None
+        for cpath, value in concrete:
+            try:
+                mid_draws[cpath] = _draw(spec, value, unif(index, "mid:" + cpath))
+            except TypeError as exc:
+                raise InputError(family.source, [Problem(f"family.mid_sample.{path}", str(exc), "a numeric field")]) from None
+    return Crisis(index, scenario, float(np.clip(ta, 0, 1)), float(np.clip(tc, 0, 1)), overrides, mid_draws)
+
+
+#: An invented partner state added when a crisis has more senders than the base coalition.
+PARTNER: dict[str, Any] = {"population": 15.0, "gdp": 500.0, "trade_exposure": 0.03, "energy_dependence": 0.3,
+                           "frontline": False, "stance": 0.5, "salience": 0.5}
+
+
+def with_senders(scenario: Scenario, k: int, unif: Callable[[str], float], source: str = "generic.yaml") -> Scenario:
+    """The scenario with ``k`` members acting together: the first ``k`` of its members, or
+    all of them plus invented partners (:data:`PARTNER`, stance jittered by +-0.15).
+    Sanctions bite in proportion to the senders' combined trade with the challenger
+    (``trade_exposure * gdp``): tranche damage is rescaled from the scenario's own members.
+
+    >>> from crisislab.validation.family import load_family
+    >>> sc = load_family().base
+    >>> [len(with_senders(sc, k, lambda key: 0.5).coalition.members) for k in (1, 3, 5)]
+    [1, 3, 5]
+    """
+    data = scenario.model_dump(mode="python")
+    members = data["coalition"]["members"]
+    trade_before = sum(m["trade_exposure"] * m["gdp"] for m in members)
+    if k <= len(members):
+        members = members[:k]
+    else:
+        for i in range(len(members), k):
+            extra = dict(PARTNER, name=f"Partner {i + 1}", code=f"P{i + 1}")
+            extra["stance"] = float(np.clip(PARTNER["stance"] + 0.3 * unif(f"senders.partner{i + 1}.stance") - 0.15, 0, 1))
+            members.append({**members[0], **extra})
+    data["coalition"]["members"] = members
+    scale = sum(m["trade_exposure"] * m["gdp"] for m in members) / trade_before
+    for tr in data["instruments"]["sanction_tranches"]:
+        tr["damage"] = tr["damage"] * scale
+    return scenario_from_dict(data, source)
 
 
 def draw_crises(n: int, seed: int | None = None, family: Family | None = None, *,

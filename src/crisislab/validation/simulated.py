@@ -8,11 +8,20 @@ simulated fact is a ratio of weighted indicator counts (:data:`SIM_FACTS`), and 
 interval comes from resampling crises (the crisis is the unit, so the interval covers both
 the spread between crises and the Monte Carlo noise within them).
 
-Mapping from simulator to history (the ``simulated_as`` of the tolerance file):
+Mapping from simulator to history (the ``simulated_as`` of the tolerance file; the file's
+``mapping`` says which, :data:`SIM_FACTS_BY_MAPPING`). Mapping 2 (tolerances v2):
+
+* ICB ``viol``: none = peak rung <= 2; minor clashes = peak 3 (use of force short of war)
+  in at most 4 weeks of force; serious clashes = peak 3 with more than 4 weeks of force;
+  full-scale war = peak >= 4, as for MID;
+* TIES target acquiescence: no settlement, and the crisis ended by the challenger's
+  concession or the challenger ends below its starting rung at tension or peace;
+* otherwise as mapping 1.
+
+Mapping 1 (tolerances v1):
 
 * ICB ``viol``: none = peak rung <= 2; minor clashes = peak 3 (limited_cyber); serious
-  clashes = rung >= 4 in at most 4 weeks; full-scale war = rung >= 4 in more than 4 weeks
-  (weeks counted from the recorded rung trajectory);
+  clashes = rung >= 4 in at most 4 weeks; full-scale war = rung >= 4 in more than 4 weeks;
 * ICB agreement (``forout`` 1-2) = a settlement within the horizon; mediated / unmediated /
   by style = the variants with and without a mediator;
 * MID ``hostlev``: threat = peak <= 1, display = peak 2, use of force = peak 3, war = peak
@@ -25,17 +34,19 @@ Mapping from simulator to history (the ``simulated_as`` of the tolerance file):
 
 from __future__ import annotations
 
+import os
 import zlib
 from collections.abc import Callable
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from crisislab.api import simulate_full
-from crisislab.model.outcomes import trajectory_outcomes
+from crisislab.errors import InputError, Problem
 from crisislab.model.params import compile_scenario
 from crisislab.validation.family import STYLES, VARIANTS, Crisis, Family, MixDoctrine, draw_crises
 
@@ -46,12 +57,13 @@ INDICATORS: tuple[str, ...] = (
     "peak_le1", "peak_le2", "peak_eq2", "peak_eq3", "peak_ge4",
     "war_short", "war_long", "settled",
     "threat_stage", "imposed", "acq_threat", "acq_imposed",
+    "force_short", "force_long", "acq2_threat", "acq2_imposed",
 )
 
 #: Simulated facts: population, variant weighting ("natural" = the family's mediation
 #: rate and style mix; "mediated" = the styles only; a style or "none" = that variant),
 #: numerator indicator and denominator indicator (None = every run).
-SIM_FACTS: dict[str, tuple[str, str, str, str | None]] = {
+SIM_FACTS_V1: dict[str, tuple[str, str, str, str | None]] = {
     "icb.viol.none": ("icb", "natural", "peak_le2", None),
     "icb.viol.minor": ("icb", "natural", "peak_eq3", None),
     "icb.viol.serious": ("icb", "natural", "war_short", None),
@@ -70,6 +82,19 @@ SIM_FACTS: dict[str, tuple[str, str, str, str | None]] = {
     "mid.settle.negotiated": ("mid", "natural", "settled", None),
 }
 
+#: Mapping 2 (tolerances v2): one meaning of war in every data set; see the module docstring.
+SIM_FACTS_V2: dict[str, tuple[str, str, str, str | None]] = {
+    **SIM_FACTS_V1,
+    "icb.viol.minor": ("icb", "natural", "force_short", None),
+    "icb.viol.serious": ("icb", "natural", "force_long", None),
+    "icb.viol.war": ("icb", "natural", "peak_ge4", None),
+    "ties.acquiescence.threat": ("icb", "natural", "acq2_threat", "threat_stage"),
+    "ties.acquiescence.imposed": ("icb", "natural", "acq2_imposed", "imposed"),
+}
+SIM_FACTS_BY_MAPPING = {1: SIM_FACTS_V1, 2: SIM_FACTS_V2}
+#: The current mapping (that of the shipped tolerance file).
+SIM_FACTS = SIM_FACTS_V2
+
 _GSDB = ("the engine never lifts sanctions: the tranche in force only ever rises (coalition_response "
          "and the doctrines' floors) and a settlement leaves it in place, so there is no duration of "
          "sanctions to compare; it would need a lifting rule in the engine and a horizon of years")
@@ -83,25 +108,73 @@ NOT_SIMULATED: dict[str, str] = {
     "gsdb.duration.same_year": _GSDB,
 }
 
-WAR_WEEKS = 4  # serious clashes: rung >= 4 in at most this many weeks; war: more
+WAR_WEEKS = 4  # mapping 1: serious clashes = rung >= 4 in at most this many weeks; war: more
+FORCE_WEEKS = 4  # mapping 2: minor clashes = force in at most this many weeks; serious: more
 
 
-def indicators(outcomes: pd.DataFrame, traj: pd.DataFrame, initial_rung: int) -> dict[str, np.ndarray]:
-    """Boolean indicators per run (see the module docstring for the mapping)."""
+def acquiesced(outcomes: pd.DataFrame, initial_rung: int) -> np.ndarray:
+    """TIES target acquiescence (mapping 2): no settlement, and the crisis ended by the
+    challenger's concession or the challenger ends below its starting rung at tension or
+    peace."""
+    settled = outcomes["p_settlement"].to_numpy() > 0.5
+    final_rung = outcomes["final_rung"].to_numpy()
+    conceded = outcomes["end_kind"].to_numpy() == "concession"
+    return ~settled & (conceded | ((final_rung < initial_rung) & (final_rung <= 1)))
+
+
+def indicators(outcomes: pd.DataFrame, initial_rung: int) -> dict[str, np.ndarray]:
+    """Boolean indicators per run (see the module docstring for the mappings)."""
     peak = outcomes["peak_escalation"].to_numpy()
     settled = outcomes["p_settlement"].to_numpy() > 0.5
     final_rung = outcomes["final_rung"].to_numpy()
     tranche = outcomes["final_tranche"].to_numpy()
-    weeks = traj["weeks_at_war"].to_numpy()
+    weeks = outcomes["war_weeks"].to_numpy()
+    force = outcomes["force_weeks"].to_numpy()
     threat = tranche <= 1
     acq = ~settled & (final_rung < initial_rung) & (final_rung <= 1)
+    acq2 = acquiesced(outcomes, initial_rung)
     return {
         "peak_le1": peak <= 1, "peak_le2": peak <= 2, "peak_eq2": peak == 2, "peak_eq3": peak == 3,
         "peak_ge4": peak >= 4,
         "war_short": (peak >= 4) & (weeks <= WAR_WEEKS), "war_long": weeks > WAR_WEEKS,
         "settled": settled, "threat_stage": threat, "imposed": ~threat,
         "acq_threat": acq & threat, "acq_imposed": acq & ~threat,
+        "force_short": (peak == 3) & (force <= FORCE_WEEKS), "force_long": (peak == 3) & (force > FORCE_WEEKS),
+        "acq2_threat": acq2 & threat, "acq2_imposed": acq2 & ~threat,
     }
+
+
+#: Columns of the per-run records (``crisislab validate --runs-out``), in order.
+RUN_COLUMNS: tuple[str, ...] = (
+    "crisis", "population", "variant", "doctrine", "senders", "weight", "peak_rung", "weeks_at_war",
+    "end_week", "end_kind", "settled", "final_tranche", "acquiesced",
+    "run", "adversary_type", "weeks_of_force", "final_rung",
+)
+
+
+def run_records(crisis: Crisis, pop: str, style: str | None, doctrines: list[str], block: np.ndarray,
+                outcomes: pd.DataFrame, initial_rung: int, weight: float) -> pd.DataFrame:
+    """One row per simulated run (schema in docs/validation.md, "Per-run records")."""
+    n = len(outcomes)
+    return pd.DataFrame({
+        "crisis": np.full(n, crisis.index, dtype=np.int64),
+        "population": pop,
+        "variant": style or "none",
+        "doctrine": np.array(doctrines, dtype=object)[block],
+        "senders": np.full(n, crisis.senders, dtype=np.int64),
+        "weight": np.full(n, weight),
+        "peak_rung": outcomes["peak_escalation"].to_numpy().astype(np.int64),
+        "weeks_at_war": outcomes["war_weeks"].to_numpy().astype(np.int64),
+        "end_week": pd.array(outcomes["end_week"].to_numpy(), dtype="Int64"),
+        "end_kind": outcomes["end_kind"].to_numpy(),
+        "settled": outcomes["p_settlement"].to_numpy() > 0.5,
+        "final_tranche": outcomes["final_tranche"].to_numpy().astype(np.int64),
+        "acquiesced": acquiesced(outcomes, initial_rung),
+        "run": outcomes["run"].to_numpy().astype(np.int64),
+        "adversary_type": outcomes["adversary_type"].to_numpy(),
+        "weeks_of_force": outcomes["force_weeks"].to_numpy().astype(np.int64),
+        "final_rung": outcomes["final_rung"].to_numpy().astype(np.int64),
+    }, columns=list(RUN_COLUMNS))
 
 
 @dataclass
@@ -111,32 +184,39 @@ class CrisisCounts:
 
     index: int
     counts: dict[str, np.ndarray]
+    records: pd.DataFrame | None = None
 
 
 def simulate_crisis(crisis: Crisis, doctrines: dict[str, float], runs: int, seed: int,
                     overrides: dict[str, Any] | None = None, mid: dict[str, Any] | None = None,
-                    populations: tuple[str, ...] = POPULATIONS) -> CrisisCounts:
-    """Simulate one crisis under every mediation variant and population; count indicators."""
+                    populations: tuple[str, ...] = POPULATIONS, keep_runs: bool = False,
+                    variant_weights: dict[str | None, float] | None = None) -> CrisisCounts:
+    """Simulate one crisis under every mediation variant and population; count indicators
+    (and, with ``keep_runs``, keep one record per run, :func:`run_records`)."""
     out: dict[str, np.ndarray] = {}
     names = list(doctrines)
+    frames: list[pd.DataFrame] = []
     for pop in populations:
         extra = dict(overrides or {})
         if pop == "mid":
             extra.update(mid or {})
+            extra.update(crisis.mid_draws)
         arr = np.zeros((len(VARIANTS), len(names), len(INDICATORS) + 1))
         for v, style in enumerate(VARIANTS):
             sc = crisis.variant(style, extra)
             doc = MixDoctrine(doctrines, mediated=style is not None)
-            res = simulate_full(sc, doc, runs, seed, run_offset=crisis.index * runs, record=True,
-                                params=compile_scenario(sc))
-            ind = indicators(res.outcomes, trajectory_outcomes(res.trajectories), sc.adversary.initial_rung)
+            res = simulate_full(sc, doc, runs, seed, run_offset=crisis.index * runs, params=compile_scenario(sc))
+            ind = indicators(res.outcomes, sc.adversary.initial_rung)
             block = doc.block
             for d in range(len(names)):
                 sel = block == d
                 arr[v, d, :-1] = [ind[k][sel].sum() for k in INDICATORS]
                 arr[v, d, -1] = sel.sum()
+            if keep_runs:
+                w = (variant_weights or {}).get(style, 1.0)
+                frames.append(run_records(crisis, pop, style, names, block, res.outcomes, sc.adversary.initial_rung, w))
         out[pop] = arr
-    return CrisisCounts(crisis.index, out)
+    return CrisisCounts(crisis.index, out, pd.concat(frames, ignore_index=True) if frames else None)
 
 
 def _task(args: tuple[Any, ...]) -> CrisisCounts:
@@ -153,6 +233,8 @@ class SimulationSet:
     counts: dict[str, np.ndarray]
     runs_per_crisis: int
     seed: int
+    records: pd.DataFrame | None = None
+    senders: np.ndarray | None = None  # [crises] members acting together
 
     @property
     def crises(self) -> int:
@@ -162,16 +244,18 @@ class SimulationSet:
 def run_family(family: Family, *, crises: int | None = None, runs: int | None = None, seed: int | None = None,
                overrides: dict[str, Any] | None = None, populations: tuple[str, ...] = POPULATIONS,
                jobs: int = 1, progress: Callable[[int], None] | None = None,
-               executor: Executor | None = None, stratified: bool = False) -> SimulationSet:
+               executor: Executor | None = None, stratified: bool = False, keep_runs: bool = False) -> SimulationSet:
     """Draw ``crises`` crises (seeded) and simulate them; ``overrides`` apply to every crisis
     after sampling (mechanism strengths); base-value overrides belong in the family itself.
-    ``stratified`` draws the crises as a Latin hypercube (for small fixed sets)."""
+    ``stratified`` draws the crises as a Latin hypercube (for small fixed sets);
+    ``keep_runs`` keeps one record per run (``SimulationSet.records``)."""
     n = crises or family.crises
     r = runs or family.runs_per_crisis
     s = family.seed if seed is None else seed
     run_seed = zlib.crc32(f"runs:{s}".encode())
     cs = draw_crises(n, s, family, stratified=stratified)
-    tasks = [(c, family.doctrines, r, run_seed, overrides, family.mid, populations) for c in cs]
+    vw = family.mediation.variant_weights()
+    tasks = [(c, family.doctrines, r, run_seed, overrides, family.mid, populations, keep_runs, vw) for c in cs]
     results: list[CrisisCounts] = []
     if executor is not None or (jobs > 1 and len(tasks) > 1):
         pool = executor or ProcessPoolExecutor(max_workers=jobs)
@@ -190,8 +274,25 @@ def run_family(family: Family, *, crises: int | None = None, runs: int | None = 
                 progress(1)
     results.sort(key=lambda x: x.index)
     counts = {p: np.stack([x.counts[p] for x in results]) for p in populations}
-    return SimulationSet(list(family.doctrines), family.mediation.variant_weights(),
-                         family.mediation.style_weights, counts, r, s)
+    records = pd.concat([x.records for x in results if x.records is not None], ignore_index=True) if keep_runs else None
+    return SimulationSet(list(family.doctrines), vw, family.mediation.style_weights, counts, r, s, records,
+                         np.array([c.senders for c in sorted(cs, key=lambda c: c.index)]))
+
+
+def write_records(frames: list[pd.DataFrame], path: str | Path) -> int:
+    """Write per-run records to a Parquet file atomically (a temporary file renamed into
+    place, so an interrupted run never leaves a half-written file); returns the row count."""
+    out = Path(path)
+    df = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=list(RUN_COLUMNS))
+    tmp = out.with_name(out.name + ".partial")
+    try:
+        df.to_parquet(tmp, index=False)
+        os.replace(tmp, out)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise InputError(str(out), [Problem("--runs-out", f"cannot be written ({exc.strerror or exc})",
+                                            "a writable file path")]) from None
+    return len(df)
 
 
 def variant_weight_vector(sim: SimulationSet, which: str) -> np.ndarray:
@@ -212,9 +313,12 @@ class SimValue:
     runs: float  # weighted runs in the denominator
 
 
-def _num_den(sim: SimulationSet, fid: str, doctrine: str | None = None) -> tuple[np.ndarray, np.ndarray]:
-    pop, which, num, den = SIM_FACTS[fid]
+def _num_den(sim: SimulationSet, fid: str, doctrine: str | None = None, mapping: int = 2,
+             crises: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    pop, which, num, den = SIM_FACTS_BY_MAPPING[mapping][fid]
     c = sim.counts[pop]
+    if crises is not None:
+        c = c[crises]
     if doctrine is not None:
         j = sim.doctrines.index(doctrine)
         c = c[:, :, j:j + 1, :]
@@ -226,17 +330,20 @@ def _num_den(sim: SimulationSet, fid: str, doctrine: str | None = None) -> tuple
 
 
 def simulated_values(sim: SimulationSet, *, reps: int = 1000, seed: int = 20240601,
-                     doctrine: str | None = None, level: float = 0.95) -> dict[str, SimValue]:
-    """Every simulated fact with a percentile interval from resampling crises."""
+                     doctrine: str | None = None, level: float = 0.95, mapping: int = 2,
+                     crises: np.ndarray | None = None) -> dict[str, SimValue]:
+    """Every simulated fact with a percentile interval from resampling crises (``crises``:
+    a boolean mask or index array restricting them, e.g. to one coalition size)."""
     rng = np.random.default_rng([seed, 7])
-    n = sim.crises
+    n = sim.crises if crises is None else int(np.asarray(sim.counts[next(iter(sim.counts))][crises]).shape[0])
     boot = rng.multinomial(n, np.full(n, 1.0 / n), size=reps).astype(float) if reps > 0 else np.zeros((0, n))
     out: dict[str, SimValue] = {}
     alpha = (1.0 - level) / 2
-    for fid in SIM_FACTS:
-        if SIM_FACTS[fid][0] not in sim.counts:
+    facts = SIM_FACTS_BY_MAPPING[mapping]
+    for fid in facts:
+        if facts[fid][0] not in sim.counts:
             continue
-        num, den = _num_den(sim, fid, doctrine)
+        num, den = _num_den(sim, fid, doctrine, mapping, crises)
         total = den.sum()
         value = float(num.sum() / total) if total > 0 else float("nan")
         with np.errstate(invalid="ignore", divide="ignore"):

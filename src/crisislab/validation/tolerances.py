@@ -40,6 +40,7 @@ class ToleranceFile:
     date: str
     facts: dict[str, Tolerance]
     orderings: tuple[Ordering, ...]
+    mapping: int = 1  # which simulator-to-history mapping (crisislab.validation.simulated)
 
     def check(self, fact_id: str, historical: float, simulated: float) -> bool:
         """Whether ``simulated`` is within the tolerance of ``historical`` for ``fact_id``."""
@@ -105,10 +106,13 @@ def load_tolerances(path: str | Path | None = None) -> ToleranceFile:
             problems.append(Problem(f"{loc}.role", short_repr(role), f"one of {', '.join(ROLES)}"))
             continue
         orderings.append(Ordering(str(entry.get("name", f"ordering {i}")), role, tuple(map(str, ids))))
+    mapping = data.get("mapping", 1)
+    if mapping not in (1, 2) or isinstance(mapping, bool):
+        problems.append(Problem("mapping", short_repr(mapping), "1 or 2 (the simulator-to-history mapping)"))
     if problems:
         raise InputError(source, problems)
     assert isinstance(version, int) and isinstance(date, str)
-    return ToleranceFile(version, date, facts, tuple(orderings))
+    return ToleranceFile(version, date, facts, tuple(orderings), int(mapping))
 
 
 def as_rows(tol: ToleranceFile) -> list[dict[str, Any]]:

@@ -76,7 +76,7 @@ def global_audience(s: State, p: Params, a: Actions, rng: Streams) -> State:
     k = p.k["global_audience"]
     st = p.s("global_audience")
     war = s.rung >= 4
-    gain = 0.01 * war * (1.0 - s.defender_capability) * (1.0 - s.settled)
+    gain = 0.01 * war * (1.0 - s.defender_capability) * (1.0 - s.ended)
     s.adversary_gains = clip01(s.adversary_gains + gain)
     cohesion = kernels.rowdot(s.support, p.weight)
     s.emboldening = clip01(s.emboldening + st * (k["gain_weight"] * gain - k["cohesion_weight"] * (cohesion - 0.5)))
@@ -99,7 +99,7 @@ def inflexible_preconditions(s: State, p: Params, a: Actions, rng: Streams) -> S
     ``softness``); a threshold above every type's limit means talks never open.
     """
     pre = per_run(a.precondition, s.rung.shape, float)
-    opening = s.contact & ~s.talks_open & ~s.settled
+    opening = s.contact & ~s.talks_open & ~s.ended
     if p.on["inflexible_preconditions"]:
         soft = p.k["inflexible_preconditions"]["softness"]
         u = rng.uniform(s.week, Slot.PRECONDITION)

@@ -30,7 +30,7 @@ def conditionality_framework(s: State, p: Params, a: Actions, rng: Streams) -> S
     on = p.on["conditionality_framework"]
     verify = p.k["conditionality_framework"]["verify_weeks"]
     earned_now = (s.verified_weeks >= verify) | (s.offer_state == 1)
-    wants = np.asarray(a.talks, dtype=bool) & ~s.settled
+    wants = np.asarray(a.talks, dtype=bool) & ~s.ended
     req = np.asarray(a.require_earned, dtype=bool) & on
     veto = np.asarray(a.veto, dtype=bool) & on
     contact = wants & (earned_now | ~req)
@@ -38,7 +38,7 @@ def conditionality_framework(s: State, p: Params, a: Actions, rng: Streams) -> S
     s.earned = contact & earned_now
     wish = np.asarray(a.unilateral, dtype=bool)
     if wish.any():
-        s.unilateral = wish & ~veto[:, None] & ~s.settled[:, None]
+        s.unilateral = wish & ~veto[:, None] & ~s.ended[:, None]
         s.unilateral_contacts = s.unilateral_contacts + s.unilateral.sum(axis=1)
     else:  # nobody opens a channel (the common case): skip the per-member arithmetic
         s.unilateral = np.zeros(np.broadcast_shapes(wish.shape, (s.rung.shape[0], 1)), dtype=bool)
@@ -128,7 +128,12 @@ def credibility_decay(s: State, p: Params, a: Actions, rng: Streams) -> State:
 
 @mechanism("M07")
 def frontline_trust(s: State, p: Params, a: Actions, rng: Streams) -> State:
-    """Outreach that bypasses frontline states lowers their trust, intelligence and support."""
+    """Outreach that bypasses frontline states lowers their trust, intelligence and support.
+
+    Each bypass takes the share ``bypass`` of the trust left (it erodes, it does not switch
+    off); trust recovers by ``recovery`` a week toward a level set by how firm the coalition
+    looks: ``1 - abandon * (1 - cohesion)`` (frontline states fear abandonment by a wavering
+    coalition: Snyder 1984, the alliance security dilemma)."""
     k = p.k["frontline_trust"]
     st = p.s("frontline_trust")
     veto = np.asarray(a.veto, dtype=bool) & p.on["conditionality_framework"]
@@ -138,11 +143,13 @@ def frontline_trust(s: State, p: Params, a: Actions, rng: Streams) -> State:
     bypass = by_coalition | by_member
     s.bypasses = s.bypasses + bypass
     # per run and member (compiled):
-    #   trust = clip01(where(frontline, trust - st*bypass_k*bypass + recovery*(1 - trust), 1))
+    #   trust = clip01(where(frontline, trust - st*bypass_k*bypass*trust + recovery*(target - trust), 1))
     #   support = clip01(support - st*hedge*(1 - trust) * frontline)
     fl_idx = np.nonzero(p.frontline)[0]
+    target = 1.0 - st * k["abandon"] * (1.0 - kernels.rowdot(s.support, p.weight))
     trust, support, intel = kernels.frontline_update(
-        s.frontline_trust, s.support, bypass, p.frontline, fl_idx, st * k["bypass"], k["recovery"], st * k["hedge"]
+        s.frontline_trust, s.support, bypass, p.frontline, fl_idx, st * k["bypass"], k["recovery"], st * k["hedge"],
+        np.ascontiguousarray(target),
     )
     s.frontline_trust = trust
     if fl_idx.size:
@@ -227,7 +234,7 @@ def selective_engagement(s: State, p: Params, a: Actions, rng: Streams) -> State
     """The adversary courts the most dovish member unless outreach is centralised."""
     k = p.k["selective_engagement"]
     st = p.s("selective_engagement")
-    courted = ~np.asarray(a.centralised, dtype=bool) & (s.rung >= 1) & ~s.settled
+    courted = ~np.asarray(a.centralised, dtype=bool) & (s.rung >= 1) & ~s.ended
     rows = np.nonzero(courted)[0]
     if st > 0 and rows.size:
         dove = np.zeros(s.rung.shape[0], dtype=np.int64)

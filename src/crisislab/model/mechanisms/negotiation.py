@@ -16,23 +16,50 @@ from crisislab.model.rng import Slot, Streams
 from crisislab.model.state import Actions, State
 
 
-def mediation_multiplier(s: State, p: Params, a: Actions) -> np.ndarray:
-    """Settlement hazard multiplier of a mediator (M25).
-
-    ``1 + (ratio_style - 1) * sqrt(trust_adversary * trust_coalition)`` where the style
-    ratio is the ICB agreement rate under that style over the unmediated rate.
-    """
+def _mediator_reach(s: State, p: Params, a: Actions) -> np.ndarray:
+    """Strength times trust of an engaged mediator, per run (0 without one):
+    ``strength * sqrt(trust_adversary * trust_coalition)``."""
     use = np.asarray(a.mediator, dtype=bool) & p.mediator & p.on["mediation"]
     trust = np.sqrt(clip(s.mediator_trust, 0.0, 1.0) * p.mediator_trust_c)
-    return 1.0 + use * p.strength["mediation"] * (p.mediator_ratio - 1.0) * trust
+    return use * p.strength["mediation"] * trust
+
+
+def mediation_multiplier(s: State, p: Params, a: Actions) -> np.ndarray:
+    """Settlement hazard multiplier of a mediator (M25), any style: communication.
+
+    ``1 + communication * strength * sqrt(trust_adversary * trust_coalition)``: a channel
+    both sides trust carries offers the parties would not make to each other (facilitation).
+    """
+    return 1.0 + p.k["mediation"]["communication"] * _mediator_reach(s, p, a)
+
+
+def mediation_leverage(s: State, p: Params, a: Actions) -> np.ndarray:
+    """What a manipulating mediator adds to both sides' surplus from a deal (side payments,
+    guarantees, pressure; Beardsley 2011): ``leverage * reach`` for the manipulation style."""
+    return (p.mediator_style >= 3) * p.k["mediation"]["leverage"] * _mediator_reach(s, p, a)
 
 
 @mechanism("M25")
 def mediation(s: State, p: Params, a: Actions, rng: Streams) -> State:
-    """A mediator makes talks possible where the parties would not meet directly: mediated
-    contact keeps a negotiation track open even without a coordinated high-level channel."""
-    use = np.asarray(a.mediator, dtype=bool) & p.mediator & p.on["mediation"] & ~s.settled
+    """A mediator makes talks possible where the parties would not meet directly, and its
+    style decides what else it brings (Kydd 2003; Savun 2008; Beardsley 2011):
+
+    * facilitation: a channel (mediated contact keeps a negotiation track open) and the
+      communication term of the settlement hazard (:func:`mediation_multiplier`);
+    * formulation, in addition: information. Proposals that reveal the balance shrink the
+      challenger's optimism by ``information * reach`` a week in mediated talks, which
+      narrows its demands (the zone of agreement, M20) and the appeal of war;
+    * manipulation, in addition: leverage. It widens the zone of agreement
+      (:func:`mediation_leverage`) and adds as much to the utility of de-escalating.
+    """
+    live = ~s.ended
+    use = np.asarray(a.mediator, dtype=bool) & p.mediator & p.on["mediation"] & live
     s.talks_open = s.talks_open | (use & s.contact)
+    if p.mediator_style >= 2:
+        reach = _mediator_reach(s, p, a) * (s.talks_open & live)
+        s.optimism = s.optimism * (1.0 - clip(p.k["mediation"]["information"] * reach, 0.0, 1.0))
+    if p.mediator_style >= 3:
+        s.u_deescalate = s.u_deescalate + mediation_leverage(s, p, a) * (s.talks_open & live)
     return s
 
 
@@ -64,7 +91,7 @@ def cross_domain_stratagems(s: State, p: Params, a: Actions, rng: Streams) -> St
     st = p.s("cross_domain_stratagems")
     if st == 0:
         return s
-    prob = k["p_cyber"] * p.cyber_propensity[s.adversary_type] * (s.rung >= 1) * ~s.settled
+    prob = k["p_cyber"] * p.cyber_propensity[s.adversary_type] * (s.rung >= 1) * ~s.ended
     op = rng.uniform(s.week, Slot.CYBER) < prob
     s.cyber_now = op
     s.cyber_ops = s.cyber_ops + op
@@ -79,7 +106,8 @@ def economic_contagion(s: State, p: Params, a: Actions, rng: Streams) -> State:
     """Members pay for sanctions by their trade exposure and energy dependence; support
     decays with that cost and recovers with the threat (the ladder rung). Members whose
     support falls below ``defect_below`` stop enforcing, and the adversary's damage falls
-    by their share of the coalition's trade with it."""
+    by their share of the coalition's trade with it. Switched off, sanctions cost their
+    senders nothing (there is no economic feedback); strength scales the decay of support."""
     k = p.k["economic_contagion"]
     st = p.s("economic_contagion")
     inten = p.tranche_intensity[s.tranche]
@@ -98,6 +126,9 @@ def economic_contagion(s: State, p: Params, a: Actions, rng: Streams) -> State:
         gdp_weighted = kernels.rowdot(cost, p.gdp / p.gdp.sum())  # member order, batch-independent
         trade = p.trade_exposure * p.gdp
         leak = (defected * trade[None, :]).sum(axis=1) / trade.sum()
+    if not p.on["economic_contagion"]:
+        cost = np.zeros_like(cost)
+        gdp_weighted = np.zeros_like(gdp_weighted)
     s.member_cost = cost
     aid_cost = 0.002 * per_run(a.aid, s.rung.shape, float)
     weekly = gdp_weighted + aid_cost

@@ -14,7 +14,7 @@ import numpy as np
 
 from crisislab.model import kernels
 from crisislab.model.mechanisms._base import clip, mechanism, per_run
-from crisislab.model.mechanisms.negotiation import non_negotiable_concessions
+from crisislab.model.mechanisms.negotiation import mediation_leverage, non_negotiable_concessions
 from crisislab.model.params import COALITION_RESERVATION, Params
 from crisislab.model.rng import Slot, Streams
 from crisislab.model.state import Actions, State
@@ -27,7 +27,7 @@ def screening_offer(s: State, p: Params, a: Actions, rng: Streams) -> State:
     intelligence signal of the type (noisier when frontline intelligence is poor)."""
     if not p.on["screening_offer"]:
         return s
-    offer = np.asarray(a.offer, dtype=bool) & ~s.talks_open & ~s.settled & (s.offer_state != 1)
+    offer = np.asarray(a.offer, dtype=bool) & ~s.talks_open & ~s.ended & (s.offer_state != 1)
     if offer.any():
         pa = p.p_accept_offer[s.adversary_type]
         accept = offer & (rng.uniform(s.week, Slot.OFFER) < pa)
@@ -163,18 +163,22 @@ def best_deal(p: Params, breadth: int, linked: bool, reservation_a: float) -> tu
 
 
 def adversary_reservation(s: State, p: Params) -> np.ndarray:
-    """What the adversary insists on: its type's reservation, raised by resolve gained and
-    battlefield gains, lowered by economic damage."""
+    """What the adversary insists on: its type's reservation, raised by resolve gained,
+    battlefield gains and its optimism about a war (Fearon 1995: private information keeps
+    demands above what the balance supports), lowered by economic damage."""
     t = s.adversary_type
-    r = p.reservation[t] + 0.5 * (s.adversary_resolve - p.resolve[t]) + 0.4 * s.adversary_gains - 0.15 * np.minimum(s.adversary_damage, 1.0)
+    r = (p.reservation[t] + 0.5 * (s.adversary_resolve - p.resolve[t]) + 0.4 * s.adversary_gains
+         - 0.15 * np.minimum(s.adversary_damage, 1.0) + p.dyn["optimism_demand"] * s.optimism)
     return clip(r, 0.0, 1.0)
 
 
 @mechanism("M20")
 def agenda_linkage(s: State, p: Params, a: Actions, rng: Streams) -> State:
-    """Width of the zone of agreement for the runs in talks: linked package or item by item."""
-    rows = np.nonzero(s.talks_open & ~s.settled)[0]
-    s.zone = np.where(s.talks_open, s.zone, 0.0)
+    """Width of the zone of agreement for every crisis still open (in coordinated talks or
+    through the parties' own channel): linked package or item by item, widened by a
+    manipulating mediator's leverage (M25)."""
+    rows = np.nonzero(~s.ended)[0]
+    s.zone = np.where(s.ended, 0.0, s.zone)
     if rows.size == 0:
         return s
     linked = per_run(a.link_agenda, s.rung.shape, bool)
@@ -188,5 +192,5 @@ def agenda_linkage(s: State, p: Params, a: Actions, rng: Streams) -> State:
             _, uc, ua = frontier(p, int(b), lk)
             m = np.minimum(uc[None, :] - COALITION_RESERVATION, ua[None, :] - r_a[rows][sel][:, None])
             zone[sel] = m.max(axis=1)
-    s.zone[rows] = zone
+    s.zone[rows] = zone + mediation_leverage(s, p, a)[rows]
     return s
