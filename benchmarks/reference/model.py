@@ -756,10 +756,11 @@ class CoalitionModel(mesa.Model):
         live = not self.ended and adv.rung >= 1 and self.tranche >= 1
         top = float(p.tranche_damage[-1])
         now = float(p.tranche_damage[self.tranche])
-        cred = clip01(self.perceived_resolve * self.leverage * self.permanence)
+        cred = clip01(self.perceived_resolve * self.leverage)
         expected = (now + cred * (top - now)) * self.isolation
         delta = self.k["deterrence_inequality"]["discount"]
-        cost = dyn["coercion_weight"] * expected * self.permanence / (1.0 - delta * self.permanence) * (1.0 - 0.5 * adv.resolve)
+        pi = self.permanence if self.s("deterrence_inequality") > 0 else 1.0
+        cost = dyn["coercion_weight"] * expected * pi / (1.0 - delta * pi) * (1.0 - 0.5 * adv.resolve)
         stake = C.ESCALATE_GAIN * float(p.aggression[t]) * (1.0 - 0.6 * self.defender_capability) + C.FACE_COST * adv.resolve
         z = clip(float(p.rationality) * (cost - stake), -50.0, 50.0)
         prob = dyn["comply_rate"] / (1.0 + math.exp(-z))
@@ -958,9 +959,10 @@ class CoalitionModel(mesa.Model):
         k = self.k["agenda_linkage"]
         live = not self.ended
         open_ = self.talks_open and live
-        fz = clip((self.zone + 0.1) / 0.2, 0.0, 1.5)
+        fz = clip((self.zone + 0.1) / 0.2, 0.0, 5.0)
+        known = 1.0 / (1.0 + p.dyn["uncertainty_weight"] * abs(adv.optimism))
         multiplier = 1.0 + self.k["mediation"]["communication"] * self.mediator_reach()
-        hazard = k["base_rate"] * fz * multiplier * (1.0 - adv.rung / 8.0) * (0.5 + 0.5 * self.leverage)
+        hazard = k["base_rate"] * fz * known * multiplier * (1.0 - adv.rung / 8.0) * (0.5 + 0.5 * self.leverage)
         # coordinated talks settle at the full rate, the parties' own channel at a share of it
         hazard = clip(hazard * (1.0 if open_ else p.dyn["direct_share"]), 0.0, 0.9) if live else 0.0
         adv.concessions = adv.concessions + 0.01 * open_ * self.leverage * self.perceived_resolve

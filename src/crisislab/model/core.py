@@ -95,8 +95,8 @@ def coercion(s: State, p: Params, a: Actions, rng: Streams) -> State:
 
     Expected cost: the damage in force plus the rest of the threatened package (the top
     tranche) times its credibility, the coalition's resolve as read by the target (M09) times
-    its leverage (perceived unity, M01) times the believed permanence (M06), valued over time
-    as in M05. What compliance costs: the challenge's gain and the face lost by backing down.
+    its leverage (perceived unity, M01), valued over time as in M05 (believed to persist with
+    the permanence that M06 erodes). What compliance costs: the challenge's gain and the face lost by backing down.
     Each week the question is put with probability ``comply_rate`` and answered by a logit
     of precision ``rationality``. Compliance ends the crisis at peace (a concession).
     """
@@ -104,10 +104,13 @@ def coercion(s: State, p: Params, a: Actions, rng: Streams) -> State:
     live = ~s.ended & (s.rung >= 1) & (s.tranche >= 1)
     top = float(p.tranche_damage[-1])
     now = p.tranche_damage[s.tranche]
-    cred = clip01(s.perceived_resolve * s.leverage * s.permanence)
+    cred = clip01(s.perceived_resolve * s.leverage)
     expected = (now + cred * (top - now)) * s.isolation
     delta = p.k["deterrence_inequality"]["discount"]
-    cost = p.dyn["coercion_weight"] * expected * s.permanence / (1.0 - delta * s.permanence) * (1.0 - 0.5 * s.adversary_resolve)
+    # M05's valuation: damage believed to persist with probability `permanence`; with M05
+    # off, persistence plays no part and sanctions are valued as if certain to stay
+    pi = s.permanence if p.s("deterrence_inequality") > 0 else 1.0
+    cost = p.dyn["coercion_weight"] * expected * pi / (1.0 - delta * pi) * (1.0 - 0.5 * s.adversary_resolve)
     stake = ESCALATE_GAIN * p.aggression[t] * (1.0 - 0.6 * s.defender_capability) + FACE_COST * s.adversary_resolve
     z = np.clip(float(p.rationality) * (cost - stake), -50.0, 50.0)
     prob = p.dyn["comply_rate"] / (1.0 + np.exp(-z))
@@ -246,13 +249,18 @@ def coalition_response(s: State, p: Params, a: Actions, rng: Streams) -> State:
 @mechanism("core")
 def settlement(s: State, p: Params, a: Actions, rng: Streams) -> State:
     """Draw settlements with a hazard set by the zone of agreement (M20), mediation (M25),
-    the rung and leverage (M01); deals never cross red lines (M31). Coordinated talks settle
+    the rung and leverage (M01); deals never cross red lines (M31). Private information
+    lowers it (Fearon 1995): an offer inside the zone as the coalition reads it is missed
+    more often the further the challenger's optimism is from the truth, which is why the
+    information a formulating mediator brings (M25) and the news of fighting both help. Coordinated talks settle
     at the full rate, the parties' own channel at ``direct_share`` of it."""
     k = p.k["agenda_linkage"]
     live = ~s.ended
     open_ = s.talks_open & live
-    fz = clip((s.zone + 0.1) / 0.2, 0.0, 1.5)
-    hazard = k["base_rate"] * fz * mediation_multiplier(s, p, a) * (1.0 - s.rung / 8.0) * (0.5 + 0.5 * s.leverage)
+    fz = clip((s.zone + 0.1) / 0.2, 0.0, 5.0)
+    # private information (the challenger's optimism, either way) makes offers miss
+    known = 1.0 / (1.0 + p.dyn["uncertainty_weight"] * np.abs(s.optimism))
+    hazard = k["base_rate"] * fz * known * mediation_multiplier(s, p, a) * (1.0 - s.rung / 8.0) * (0.5 + 0.5 * s.leverage)
     hazard = np.where(live, clip(hazard * np.where(open_, 1.0, p.dyn["direct_share"]), 0.0, 0.9), 0.0)
     s.adversary_concessions = s.adversary_concessions + 0.01 * open_ * s.leverage * s.perceived_resolve
     win = rng.uniform(s.week, Slot.SETTLE) < hazard
