@@ -122,9 +122,9 @@ def test_mediated_mix_engages_the_mediator():
     weights = {"isolation": 0.5, "conditionality": 0.5}
     plain = simulate_full(sc, MixDoctrine(weights), 60, 4, params=p).outcomes
     mediated = simulate_full(sc, MixDoctrine(weights, mediated=True), 60, 4, params=p).outcomes
-    # isolation never talks, so it never settles; with the mediator engaged it does
-    assert plain["p_settlement"].iloc[:30].sum() == 0
-    assert mediated["p_settlement"].iloc[:30].sum() > 0
+    # isolation makes no offers: it settles only through the parties' own channel (at
+    # `dynamics.direct_share` of the rate of talks); with the mediator engaged it settles more
+    assert mediated["p_settlement"].iloc[:30].sum() >= plain["p_settlement"].iloc[:30].sum() + 5
     assert mediated["p_settlement"].sum() > plain["p_settlement"].sum()
 
 

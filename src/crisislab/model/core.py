@@ -61,13 +61,15 @@ def base_utility(s: State, p: Params, a: Actions, rng: Streams) -> State:
 
     Escalating pays by the type's aggression (less against a capable defender) and by
     resolve and legitimacy at home; each rung up costs more, crossing to nuclear use most.
-    From the use of force on, escalating also pays by the challenger's optimism about the
-    war (private information), and starting a war costs ``war_threshold`` more.
+    From mobilisation on, escalating also pays by the challenger's optimism about a fight
+    (private information: limited force is the gamble, and the signal, of a side that
+    believes it would do well; Fearon 1995, Slantchev 2005), and starting a war costs
+    ``war_threshold`` more.
     De-escalating costs face in proportion to resolve and is helped by economic damage; at
     war it is helped by the costs of fighting so far and hindered by remaining optimism.
     """
     t = s.adversary_type
-    fighting = s.rung >= FORCE
+    gamble = s.rung >= CALM  # the next step up is force, a gamble on how a fight would go
     at_war = s.rung >= WAR
     s.u_escalate = (
         ESCALATE_GAIN * p.aggression[t] * (1.0 - 0.6 * s.defender_capability)
@@ -75,7 +77,7 @@ def base_utility(s: State, p: Params, a: Actions, rng: Streams) -> State:
         - RUNG_COST * (s.rung - 1)
         - MOVE_COST
         - NUCLEAR_TABOO * (s.rung >= TOP - 1)
-        + fighting * (p.dyn["optimism_weight"] * s.optimism)
+        + gamble * (p.dyn["optimism_weight"] * s.optimism)
         - p.dyn["war_threshold"] * (s.rung == FORCE)
     )
     s.u_deescalate = (
@@ -166,6 +168,7 @@ def ladder_move(s: State, p: Params, a: Actions, rng: Streams) -> State:
 def inadvertent_climb(s: State, p: Params, a: Actions, rng: Streams) -> State:
     """An accident of misperception climbs one rung."""
     prob = inadvertent_climb_probability(s, p) * ~s.ended
+    s.accident_risk = s.accident_risk + prob
     climb = rng.uniform(s.week, Slot.INADVERTENT) < prob
     s.rung = np.minimum(s.rung + climb, TOP)
     s.action = np.where(climb, np.maximum(s.action, 1), s.action)
@@ -176,6 +179,7 @@ def inadvertent_climb(s: State, p: Params, a: Actions, rng: Streams) -> State:
 def deep_strike_spiral(s: State, p: Params, a: Actions, rng: Streams) -> State:
     """Long-range strikes supplied with aid can provoke a climb at the war rungs."""
     prob = deep_strike_probability(s, p, a) * ~s.ended
+    s.accident_risk = s.accident_risk + prob
     climb = rng.uniform(s.week, Slot.DEEP_STRIKE) < prob
     s.rung = np.minimum(s.rung + climb, TOP)
     s.action = np.where(climb, np.maximum(s.action, 1), s.action)
@@ -186,6 +190,8 @@ def deep_strike_spiral(s: State, p: Params, a: Actions, rng: Streams) -> State:
 def loss_of_control(s: State, p: Params, a: Actions, rng: Streams) -> State:
     """A catastrophe under shared risk jumps to the top of the ladder."""
     prob = catastrophe_probability(s, p, a) * ~s.ended
+    s.accident_risk = s.accident_risk + prob
+    s.catastrophe_risk = s.catastrophe_risk + prob
     boom = rng.uniform(s.week, Slot.CATASTROPHE) < prob
     s.catastrophes = s.catastrophes + boom
     s.rung = np.where(boom, TOP, s.rung)
@@ -208,15 +214,18 @@ def bookkeeping(s: State, p: Params, a: Actions, rng: Streams) -> State:
 @mechanism("core")
 def fighting(s: State, p: Params, a: Actions, rng: Streams) -> State:
     """Weeks of force and of war; at war the challenger pays ``war_cost_rate`` a week (more
-    at the higher rungs) and learns the balance from battlefield news: its optimism moves
-    toward the news by ``learning`` a week (Slantchev 2003; Smith and Stam 2004)."""
+    at the higher rungs). Fighting reveals the balance (Slantchev 2003; Smith and Stam 2004):
+    the challenger's optimism moves toward noisy battlefield news by ``learning`` a week at
+    war and by half of it in clashes short of war."""
+    fight = (s.rung >= FORCE) & ~s.ended
     war = (s.rung >= WAR) & ~s.ended
     s.war_weeks = s.war_weeks + war
     s.force_weeks = s.force_weeks + ((s.rung == FORCE) & ~s.ended)
-    if war.any():
+    if fight.any():
         s.war_cost = s.war_cost + war * p.dyn["war_cost_rate"] * (1.0 + 0.5 * (s.rung - WAR))
         news = p.dyn["battle_noise"] * rng.normal(s.week, Slot.BATTLE)
-        s.optimism = np.where(war, s.optimism + p.dyn["learning"] * (news - s.optimism), s.optimism)
+        rate = p.dyn["learning"] * np.where(war, 1.0, 0.5)
+        s.optimism = np.where(fight, s.optimism + rate * (news - s.optimism), s.optimism)
     return s
 
 
@@ -291,9 +300,11 @@ def settlement(s: State, p: Params, a: Actions, rng: Streams) -> State:
 
 @mechanism("core")
 def crisis_end(s: State, p: Params, a: Actions, rng: Streams) -> State:
-    """A crisis that has calmed (no fighting, no escalation this week) fades without any
-    agreement with hazard ``fade_rate`` at mobilisation, 50 % more per rung below it."""
-    calm = ~s.ended & (s.rung <= CALM) & (s.action <= 0)
+    """A crisis short of war that did not escalate this week fades without any agreement
+    (a stalemate, the commonest end of a dispute; Jones, Bremer and Singer 1996): hazard
+    ``fade_rate`` at mobilisation, 50 % more per rung below it and half of it while force
+    short of war is being used (clashes that stop)."""
+    calm = ~s.ended & (s.rung <= FORCE) & (s.action <= 0)
     if calm.any():
         hazard = p.dyn["fade_rate"] * (1.0 + 0.5 * (CALM - s.rung))
         fade = calm & (rng.uniform(s.week, Slot.FADE) < hazard)

@@ -35,6 +35,7 @@ import numpy as np
 
 from crisislab.doctrines import PRESETS, Doctrine, get_doctrine
 from crisislab.errors import InputError, Problem, short_repr
+from crisislab.model.core import FORCE
 from crisislab.model.params import Params
 from crisislab.model.state import Actions, Observation
 from crisislab.scenario import Scenario, scenario_from_dict
@@ -52,6 +53,7 @@ class Mediation:
     styles: dict[str, float]
     trust_adversary: dict[str, Any]
     trust_coalition: dict[str, Any]
+    entry_weeks: int = 0  # a mediator steps in after force is used or after this many weeks
 
     @property
     def style_weights(self) -> dict[str, float]:
@@ -92,6 +94,7 @@ class Crisis:
     trust_coalition: float
     draws: dict[str, Any] = field(default_factory=dict)
     mid_draws: dict[str, Any] = field(default_factory=dict)
+    mediator_entry: int = 0  # weeks before a mediator steps in, unless force is used sooner
 
     @property
     def senders(self) -> int:
@@ -170,9 +173,12 @@ def load_family(path: str | Path | None = None) -> Family:
             problems.append(Problem("family.mediation.styles", short_repr(styles), f"weights >= 0 for {', '.join(STYLES)}"))
         for k in ("trust_adversary", "trust_coalition"):
             _check_spec(f"family.mediation.{k}", med.get(k), problems)
+        entry = med.get("entry_weeks", 0)
+        if isinstance(entry, bool) or not isinstance(entry, int) or not 0 <= entry <= 520:
+            problems.append(Problem("family.mediation.entry_weeks", short_repr(entry), "a whole number of weeks, 0 to 520"))
         if not problems:
             mediation = Mediation(float(rate), {k: float(v) for k, v in styles.items()},  # type: ignore[union-attr,arg-type]
-                                  med["trust_adversary"], med["trust_coalition"])
+                                  med["trust_adversary"], med["trust_coalition"], int(entry))
     doctrines = fam.get("doctrines")
     if not isinstance(doctrines, dict) or not doctrines:
         problems.append(Problem("family.doctrines", short_repr(doctrines), "a mapping of doctrine name to weight"))
@@ -327,7 +333,8 @@ def draw_crisis(family: Family, index: int, seed: int, uniforms: Uniforms | None
                 mid_draws[cpath] = _draw(spec, value, unif(index, "mid:" + cpath))
             except TypeError as exc:
                 raise InputError(family.source, [Problem(f"family.mid_sample.{path}", str(exc), "a numeric field")]) from None
-    return Crisis(index, scenario, float(np.clip(ta, 0, 1)), float(np.clip(tc, 0, 1)), overrides, mid_draws)
+    return Crisis(index, scenario, float(np.clip(ta, 0, 1)), float(np.clip(tc, 0, 1)), overrides, mid_draws,
+                  family.mediation.entry_weeks)
 
 
 #: An invented partner state added when a crisis has more senders than the base coalition.
@@ -393,7 +400,9 @@ def quotas(weights: dict[str, float], runs: int) -> dict[str, int]:
 class MixDoctrine(Doctrine):
     """Runs split between several doctrines in fixed blocks (run ``i`` of a batch always
     follows the same doctrine); with ``mediated`` every run also engages the scenario's
-    mediator and talks through it each week."""
+    mediator and talks through it each week, from the week force is first used or from
+    week ``entry_weeks``, whichever comes first (mediators step into crises that have
+    turned violent or dragged on; Greig 2005, Beardsley et al. 2006)."""
 
     name = "historical_mix"
     source = "validation"
@@ -402,10 +411,12 @@ class MixDoctrine(Doctrine):
     mechanisms = ()
     defaults: ClassVar[dict[str, Any]] = {}
 
-    def __init__(self, weights: dict[str, float], mediated: bool = False) -> None:
+    def __init__(self, weights: dict[str, float], mediated: bool = False, entry_weeks: int = 0) -> None:
         super().__init__()
         self.weights = dict(weights)
         self.mediated = mediated
+        self.entry_weeks = int(entry_weeks)
+        self.engaged: np.ndarray = np.zeros(0, dtype=bool)
         self.members: dict[str, Doctrine] = {k: get_doctrine(k) for k in self.weights}
         self.block: np.ndarray = np.zeros(0, dtype=np.int64)
         self.slices: list[slice] = []
@@ -416,6 +427,7 @@ class MixDoctrine(Doctrine):
         self.block = np.repeat(np.arange(len(q)), list(q.values()))
         ends = np.cumsum(list(q.values()))
         self.slices = [slice(int(e - k), int(e)) for e, k in zip(ends, q.values(), strict=True)]
+        self.engaged = np.zeros(runs, dtype=bool)
         for d in self.members.values():
             d.reset(params, runs)
 
@@ -448,8 +460,13 @@ class MixDoctrine(Doctrine):
                     out[sl] = np.broadcast_to(arr, shape)[sl]
             merged[f] = out
         if self.mediated:
-            merged["mediator"] = True
-            merged["talks"] = True
+            self.engaged = self.engaged | (np.asarray(obs.rung) >= FORCE) | (obs.week >= self.entry_weeks)
+            if self.engaged.all():
+                merged["mediator"] = True
+                merged["talks"] = True
+            else:
+                merged["mediator"] = self.engaged.copy()
+                merged["talks"] = np.broadcast_to(np.asarray(merged["talks"], dtype=bool), (n,)) | self.engaged
         return Actions(**merged)
 
 
