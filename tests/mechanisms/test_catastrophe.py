@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from tests.mechanisms.conftest import (
+    LASTING,
     arm,
     assert_monotone,
     assert_negative,
@@ -154,7 +155,7 @@ def test_m16_global_audience():
     and more gains more emboldening (and third-party alignment with the adversary)."""
     capability = (0.6, 0.4, 0.2)
     res = [
-        probe("toy-3", levers(sanction_floor=1), ("adversary_gains",), runs=RUNS, overrides={"defender.capability": c})
+        probe("toy-3", levers(sanction_floor=1), ("adversary_gains",), runs=RUNS, overrides=LASTING | {"defender.capability": c})
         for c in capability
     ]
     arms = [out.assign(gains=rec["adversary_gains"][:, -1]) for out, rec in res]
@@ -169,9 +170,8 @@ def test_m16_global_audience():
 def test_m17_humanitarian_cost():
     """Human cost is increasing in duration and in the escalation rung."""
     horizon = (13, 26, 39)
-    # in crises that last (no deal, no compliance, no fading): most crises end within weeks
-    lasting = NO_DEALS | {"dynamics.comply_rate": 0.0, "dynamics.fade_rate": 0.0}
-    arms = [arm("toy-3", levers(sanction_floor=1), runs=RUNS, overrides=lasting | {"horizon_weeks": h}) for h in horizon]
+    # in crises that last (no deal, no compliance, no fading)
+    arms = [arm("toy-3", levers(sanction_floor=1), runs=RUNS, overrides=NO_DEALS | LASTING | {"horizon_weeks": h}) for h in horizon]
     assert_monotone(arms, "humanitarian_cost", +1, "M17 horizon", horizon)
     for a, b in zip(arms, arms[1:], strict=False):  # the same run only adds weeks
         assert (b["humanitarian_cost"].to_numpy() >= a["humanitarian_cost"].to_numpy()).all()

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from tests.mechanisms.conftest import (
+    LASTING,
     arm,
     assert_monotone,
     assert_negative,
@@ -194,7 +195,7 @@ def test_m07_frontline_trust():
     veto (M12c) prevents it."""
     on = arm("toy-3", _bypass(False), runs=RUNS)
     no_m07 = arm("toy-3", _bypass(False), runs=RUNS, overrides=off("frontline_trust"))
-    assert on["bypasses"].mean() > 10
+    assert on["bypasses"].mean() > 5
     for metric in ("intel_quality", "final_frontline_trust", "final_cohesion"):
         assert_negative(paired_diff(no_m07, on, metric), f"M07 bypass, {metric} on - off")
     veto = arm("toy-3", _bypass(True), runs=RUNS)
@@ -246,14 +247,14 @@ def test_m08_mandate_paradox():
 
 def test_m09_signaling_noise():
     """Higher statement variance -> lower perceived resolve -> more escalation."""
-    noise = (0.0, 0.2, 0.4, 0.6)
+    noise = (0.0, 0.3, 0.6)
     res = [
         probe(
             "toy-3",
             "isolation",
             ("statement_sd", "perceived_resolve"),
             runs=RUNS,
-            overrides={"mechanisms.signaling_noise.params.noise": x},
+            overrides=LASTING | {"mechanisms.signaling_noise.params.noise": x},
         )
         for x in noise
     ]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 from tests.mechanisms.conftest import (
+    LASTING,
     arm,
     assert_monotone,
     assert_negative,
@@ -111,7 +112,8 @@ def test_m28_messaging_discipline():
     spread of statements M09 reads)."""
     tone = (0.0, 0.5, 1.0)  # insults .. disciplined, empathetic
     res = [
-        probe("toy-3", levers(messaging=m, sanction_floor=1), ("mediator_trust", "statement_sd"), runs=RUNS) for m in tone
+        probe("toy-3", levers(messaging=m, sanction_floor=1), ("mediator_trust", "statement_sd"), runs=RUNS, overrides=LASTING)
+        for m in tone
     ]
     arms = [
         out.assign(trust=rec["mediator_trust"][:, -1], sd=rec["statement_sd"].mean(axis=1)) for out, rec in res
