@@ -291,6 +291,24 @@ def test_m11_selective_engagement():
     assert_positive(paired_diff(central, split, "response_lag"), "M11 decentralised - centralised, response lag")
 
 
+def test_m11_cohesion_runs_through_the_threat_rally():
+    """Why switching M11 off can *lower* final cohesion, and why that is not against its claim.
+
+    Courting the doves splits the coalition (polarisation up) and slows it (response lag up
+    a week), so the adversary escalates more; a higher threat rallies members' support (M30's
+    ``threat_recovery``), which outweighs the doves' lost support. With M30 off the rally is
+    gone and selective engagement lowers cohesion, as claimed (eu-russia, members' own
+    channels)."""
+    on = arm("eu-russia", "unilateral_outreach", runs=RUNS)
+    no11 = arm("eu-russia", "unilateral_outreach", runs=RUNS, overrides=off("selective_engagement"))
+    assert_positive(paired_diff(no11, on, "polarisation"), "M11 on - off, polarisation")
+    assert_positive(paired_diff(no11, on, "peak_escalation"), "M11 on - off, peak escalation")
+    assert_positive(paired_diff(no11, on, "final_cohesion"), "M11 on - off, final cohesion (with the threat rally)")
+    ov = off("economic_contagion")
+    on30, no11_30 = (arm("eu-russia", "unilateral_outreach", runs=RUNS, overrides=ov | x) for x in ({}, off("selective_engagement")))
+    assert_negative(paired_diff(no11_30, on30, "final_cohesion"), "M11 on - off with M30 off, final cohesion")
+
+
 # --- M12 ------------------------------------------------------------------------------
 
 

@@ -163,8 +163,10 @@ def test_m30_economic_contagion():
     first_fall = np.where(fallen.any(axis=1), fallen.argmax(axis=1) + 1, weeks + 1).mean(axis=0)
     rho, pval = stats.spearmanr(p.trade_exposure, first_fall)
     assert rho < -0.8 and pval < 0.01, f"M30 rank correlation exposure vs week support falls: {rho:.2f} (p={pval:.2g})"
-    # without M30 nobody defects
+    # without M30 nobody defects, and sanctions cost the sanctioners nothing
     assert not (r_off["support"] < threshold).any()
+    off_out = arm("eu-russia", "isolation", runs=1000, overrides=off("economic_contagion"))
+    assert_positive(paired_diff(off_out, on, "coalition_cost"), "M30 on - off, coalition cost")
     # cohesion: the gap to the no-contagion runs widens quarter by quarter
     cohesion_gap = (r_on["support"] - r_off["support"]) @ p.weight  # [runs, weeks]
     quarters = [12, 25, 38, 51]
