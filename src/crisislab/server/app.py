@@ -5,7 +5,9 @@ installed plotly package: there is no build step. Long work (comparisons, traces
 runs as background jobs in a bounded queue (:mod:`crisislab.server.jobs`); results are
 written to the data folder (:mod:`crisislab.server.store`) and survive a restart.
 
-Errors: bad input → HTTP 422 with the same one-paragraph message as the command line;
+Errors: bad input → HTTP 422 with the same one-paragraph message as the command line (a
+body nested deeper than :data:`crisislab.limits.MAX_DEPTH` levels, or YAML in it beyond the
+limits of :mod:`crisislab.limits`, is bad input);
 a full job queue → 429 with ``Retry-After``; a veto vote without that member's token → 403;
 a body over the size limit → 413; an unknown result → 404.
 """
@@ -29,6 +31,7 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from crisislab.errors import InputError, Problem
+from crisislab.limits import parse_json_text
 from crisislab.output import _clean
 from crisislab.server.console import Conflict, Forbidden, PolicyConsole
 from crisislab.server.jobs import Busy, Job, JobManager
@@ -140,10 +143,7 @@ def create_app(config: ServerConfig) -> FastAPI:
 
     async def body(request: Request) -> dict[str, Any]:
         raw = await request.body()
-        try:
-            data = json.loads(raw or b"{}")
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            raise InputError("request", [Problem("(body)", "text that is not JSON", "a JSON object")]) from None
+        data = parse_json_text(raw or b"{}", "request", whole="(body)")
         if not isinstance(data, dict):
             raise InputError("request", [Problem("(body)", f"a JSON {type(data).__name__}", "a JSON object")])
         return data

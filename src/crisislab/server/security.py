@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from crisislab.errors import InputError, Problem
+from crisislab.limits import read_json_limited
 
 PBKDF2_ITERATIONS = 120_000
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -74,10 +75,7 @@ class TokenStore:
     def _read(self) -> dict[str, Any]:
         if not self.path.exists():
             return {"format": "crisislab-tokens-1", "tokens": []}
-        try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError) as exc:
-            raise InputError(str(self.path), [Problem("(whole file)", f"an unreadable token file ({exc})", "the tokens.json written by `crisislab serve token create`")]) from None
+        data = read_json_limited(self.path, what="token file (the tokens.json written by `crisislab serve token create`)")
         if not isinstance(data, dict) or not isinstance(data.get("tokens"), list):
             raise InputError(str(self.path), [Problem("(top level)", "an unexpected structure", "the tokens.json written by `crisislab serve token create`")])
         return data

@@ -27,6 +27,7 @@ from typing import Any
 import yaml
 
 from crisislab.errors import InputError, Problem
+from crisislab.limits import MAX_YAML_BYTES, read_json_limited, read_text_limited
 from crisislab.scenario import Scenario, load_scenario, scenario_from_dict, shipped
 from crisislab.scenario.load import parse_yaml
 from crisislab.server.security import inside, safe_name
@@ -97,10 +98,13 @@ class ServerStore:
 
     def result_meta(self, rid: str) -> dict[str, Any]:
         folder = self.result_dir(rid)
-        try:
-            return dict(json.loads((folder / "meta.json").read_text(encoding="utf-8")))
-        except FileNotFoundError:
-            raise InputError(rid, [Problem("result id", "no result of that id", "an id from the results list")], summary="cannot be found") from None
+        path = folder / "meta.json"
+        if not path.is_file():
+            raise InputError(rid, [Problem("result id", "no result of that id", "an id from the results list")], summary="cannot be found")
+        meta = read_json_limited(path, f"result {rid}", what="meta.json")
+        if not isinstance(meta, dict):
+            raise InputError(f"result {rid}", [Problem("meta.json", f"a JSON {type(meta).__name__}", "the meta.json object written with the result")])
+        return meta
 
     def list_results(self) -> list[dict[str, Any]]:
         out = []
@@ -108,8 +112,10 @@ class ServerStore:
             if d.name.startswith(".") or not (d / "meta.json").is_file():
                 continue
             try:
-                m = json.loads((d / "meta.json").read_text(encoding="utf-8"))
-            except (OSError, json.JSONDecodeError):
+                m = read_json_limited(d / "meta.json", what="meta.json")
+            except InputError:
+                continue
+            if not isinstance(m, dict):
                 continue
             out.append({"id": d.name, "kind": m.get("job", m.get("kind")), "title": m.get("title", d.name), "created": m.get("created"),
                         "scenario": m.get("scenario"), "doctrines": m.get("doctrines"), "runs": m.get("runs"), "seed": m.get("seed"),
@@ -149,7 +155,7 @@ class ServerStore:
             path = inside(self.scenarios, ref[len(USER_PREFIX):], ".yaml", what="scenario name")
             if not path.is_file():
                 raise InputError(ref, [Problem("scenario", "no saved scenario of that name", f"one of: {', '.join(self.saved_scenarios()) or 'none saved yet'}")], summary="cannot be found")
-            return path.read_text(encoding="utf-8")
+            return read_text_limited(path, ref, MAX_YAML_BYTES, "YAML scenario file")
         table = shipped()
         if ref not in table:
             raise InputError(ref, [Problem("scenario", repr(ref)[:80], f"a shipped scenario ({', '.join(table)}) or user:<name> of a saved one")], summary="cannot be found")
