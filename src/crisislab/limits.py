@@ -142,6 +142,8 @@ class LimitExceeded(Exception):
 class BoundedSafeLoader(yaml.SafeLoader):
     """PyYAML's safe loader with a bound on nesting depth and on expanded size.
 
+    Depth counts lists and mappings (the top-level mapping is level 1; a scalar adds none).
+
     Nodes are counted as they are composed: a new node counts one, an alias counts the
     whole expanded size of the node it names. The count passes :data:`MAX_VALUES` (or a
     node opens deeper than :data:`MAX_DEPTH`) long before an exponential document could
@@ -169,15 +171,18 @@ class BoundedSafeLoader(yaml.SafeLoader):
             self._aliases += 1
             self._count(size, event.start_mark)
             return node
-        self._depth += 1
-        if self._depth > self.max_depth:
-            raise LimitExceeded("depth", event.start_mark)
+        opens = isinstance(event, yaml.CollectionStartEvent)
+        if opens:
+            self._depth += 1
+            if self._depth > self.max_depth:
+                raise LimitExceeded("depth", event.start_mark)
         start = self._values
         self._count(1, event.start_mark)
         try:
             node = super().compose_node(parent, index)
         finally:
-            self._depth -= 1
+            if opens:
+                self._depth -= 1
         if getattr(event, "anchor", None) is not None:
             self._anchored[id(node)] = 1 if isinstance(node, ScalarNode) else self._values - start
         return node

@@ -36,7 +36,7 @@ from crisislab.output import _clean
 from crisislab.server.console import Conflict, Forbidden, PolicyConsole
 from crisislab.server.jobs import Busy, Job, JobManager
 from crisislab.server.security import BodyLimit, TokenStore, safe_name
-from crisislab.server.store import USER_PREFIX, ServerStore, atomic_write_text, check_yaml_aliases
+from crisislab.server.store import USER_PREFIX, ServerStore, atomic_write_text
 
 
 @dataclass
@@ -554,7 +554,6 @@ def create_app(config: ServerConfig) -> FastAPI:
         from crisislab.policy.load import shipped as shipped_policies
         from crisislab.scenario.load import parse_yaml
 
-        check_yaml_aliases(text, f"policy {name}")
         data = parse_yaml(text, f"policy {name}")
         base = data.get("base")
         if base is not None and base not in shipped_policies():
