@@ -32,7 +32,11 @@ from crisislab.limits import (
 from crisislab.scenario import shipped
 from crisislab.scenario.load import parse_yaml
 
-SLOW = {"max_examples": 15, "deadline": None, "suppress_health_check": [HealthCheck.too_slow, HealthCheck.function_scoped_fixture]}
+SLOW = {
+    "max_examples": 15,
+    "deadline": None,
+    "suppress_health_check": [HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+}
 
 
 def cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
@@ -92,7 +96,8 @@ def test_documents_within_the_depth_limit_are_read(depth: int, style: str) -> No
 @given(depth=st.integers(MAX_DEPTH + 1, 5000), style=STYLES)
 def test_documents_beyond_the_depth_limit_are_refused(depth: int, style: str) -> None:
     if style == "block-map":
-        depth = min(depth, 1500)  # its indentation grows as depth squared; stay under the byte limit
+        # its indentation grows as depth squared: stay under the byte limit
+        depth = min(depth, 1500)
     with pytest.raises(InputError) as err:
         parse_yaml(nested(depth, style), "deep.yaml")
     assert err.value.summary == "is nested too deeply"
@@ -129,7 +134,9 @@ def test_plain_documents_are_refused_only_above_the_value_limit(limit: int, offs
 
 def test_the_value_limit_is_100000() -> None:
     text = "x: [" + ",".join(["1"] * (MAX_VALUES - 2)) + "]\n"  # one value too many
-    with pytest.raises(InputError, match="more than 100,000 values; expected at most 100,000 values"):
+    with pytest.raises(
+        InputError, match="more than 100,000 values; expected at most 100,000 values"
+    ):
         parse_yaml(text, "flat.yaml")
 
 
@@ -138,10 +145,13 @@ def test_recursive_alias_is_refused() -> None:
         parse_yaml("a: &a [1, *a]\n", "self.yaml")
 
 
-@pytest.mark.parametrize(("text", "needle"), [
-    ("horizon_weeks: " + "9" * 5000 + "\n", "4300 digits"),
-    ("date: 2025-13-45\n", "month must be in 1..12"),
-])
+@pytest.mark.parametrize(
+    ("text", "needle"),
+    [
+        ("horizon_weeks: " + "9" * 5000 + "\n", "4300 digits"),
+        ("date: 2025-13-45\n", "month must be in 1..12"),
+    ],
+)
 def test_values_python_cannot_hold_are_input_errors(text: str, needle: str) -> None:
     with pytest.raises(InputError, match=needle):
         parse_yaml(text, "odd.yaml")
@@ -164,8 +174,14 @@ LOADERS = st.sampled_from(["scenario", "policy", "experiment", "doctrine"])
 
 
 @settings(**SLOW)
-@given(loader=LOADERS, depth=st.integers(MAX_DEPTH + 1, 5000), style=st.sampled_from(["flow-list", "flow-map", "block-seq"]))
-def test_every_yaml_loader_refuses_deep_documents(tmp_path: Path, capsys: pytest.CaptureFixture[str], loader: str, depth: int, style: str) -> None:
+@given(
+    loader=LOADERS,
+    depth=st.integers(MAX_DEPTH + 1, 5000),
+    style=st.sampled_from(["flow-list", "flow-map", "block-seq"]),
+)
+def test_every_yaml_loader_refuses_deep_documents(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], loader: str, depth: int, style: str
+) -> None:
     name, args = _loaders(tmp_path)[loader]
     path = tmp_path / name
     path.write_text(nested(depth, style))
@@ -175,7 +191,9 @@ def test_every_yaml_loader_refuses_deep_documents(tmp_path: Path, capsys: pytest
 
 @settings(**SLOW)
 @given(loader=LOADERS, branching=st.integers(4, 12), levels=st.integers(9, 14))
-def test_every_yaml_loader_refuses_alias_bombs(tmp_path: Path, capsys: pytest.CaptureFixture[str], loader: str, branching: int, levels: int) -> None:
+def test_every_yaml_loader_refuses_alias_bombs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], loader: str, branching: int, levels: int
+) -> None:
     name, args = _loaders(tmp_path)[loader]
     path = tmp_path / name
     path.write_text(laughs(branching, levels)[0])
@@ -185,7 +203,9 @@ def test_every_yaml_loader_refuses_alias_bombs(tmp_path: Path, capsys: pytest.Ca
 
 @settings(**SLOW)
 @given(loader=LOADERS, size=st.integers(MAX_YAML_BYTES + 1, 200 * MAX_YAML_BYTES))
-def test_every_yaml_loader_refuses_oversized_files(tmp_path: Path, capsys: pytest.CaptureFixture[str], loader: str, size: int) -> None:
+def test_every_yaml_loader_refuses_oversized_files(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], loader: str, size: int
+) -> None:
     name, args = _loaders(tmp_path)[loader]
     path = tmp_path / name
     with path.open("wb") as fh:  # sparse: the file has its size without being written
@@ -195,7 +215,9 @@ def test_every_yaml_loader_refuses_oversized_files(tmp_path: Path, capsys: pytes
     assert code == 2 and f"{path} is too large" in text and f"{size:,} bytes" in text
 
 
-def test_a_file_just_inside_the_size_limit_is_read(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_file_just_inside_the_size_limit_is_read(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     base = shipped()["toy-3"].read_text(encoding="utf-8")
     path = tmp_path / "padded.yaml"
     path.write_text(base + "#" * (MAX_YAML_BYTES - len(base.encode()) - 1) + "\n")
@@ -208,7 +230,9 @@ def test_a_file_just_inside_the_size_limit_is_read(tmp_path: Path, capsys: pytes
 
 
 @pytest.mark.parametrize("case", ["nested-5000", "100-MB", "billion-laughs"])
-def test_hostile_scenarios_are_refused_fast_in_bounded_memory(tmp_path: Path, capsys: pytest.CaptureFixture[str], case: str) -> None:
+def test_hostile_scenarios_are_refused_fast_in_bounded_memory(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], case: str
+) -> None:
     path = tmp_path / f"{case}.yaml"
     if case == "nested-5000":
         path.write_text("x: " + "[" * 5000 + "]" * 5000 + "\n")
@@ -247,7 +271,10 @@ def test_json_is_refused_exactly_beyond_the_depth_limit(depth: int) -> None:
     else:
         with pytest.raises(InputError) as err:
             parse_json_text(text, "x.json")
-        assert f"at line 1, column {MAX_DEPTH + 1}" in str(err.value) and err.value.summary == "is nested too deeply"
+        assert (
+            f"at line 1, column {MAX_DEPTH + 1}" in str(err.value)
+            and err.value.summary == "is nested too deeply"
+        )
 
 
 def _deep_json(depth: int) -> object:
@@ -267,13 +294,17 @@ def _result_folder(tmp_path: Path, meta: object) -> Path:
 
 @settings(**SLOW)
 @given(depth=st.integers(MAX_DEPTH + 1, 900))
-def test_report_refuses_a_deep_meta_json(tmp_path: Path, capsys: pytest.CaptureFixture[str], depth: int) -> None:
+def test_report_refuses_a_deep_meta_json(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], depth: int
+) -> None:
     folder = _result_folder(tmp_path, {"scenario": "toy-3", "x": _deep_json(depth)})
     code, text = cli(capsys, "report", str(folder), "-o", str(tmp_path / "r.html"))
     assert code == 2 and "meta.json is nested too deeply" in text
 
 
-def test_report_refuses_an_oversized_meta_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_report_refuses_an_oversized_meta_json(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     folder = _result_folder(tmp_path, {})
     with (folder / "meta.json").open("r+b") as fh:
         fh.truncate(200 * 2**20)
@@ -281,10 +312,14 @@ def test_report_refuses_an_oversized_meta_json(tmp_path: Path, capsys: pytest.Ca
     assert code == 2 and "meta.json is too large" in text and "209,715,200 bytes" in text
 
 
-def test_results_show_refuses_a_deep_manifest(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_results_show_refuses_a_deep_manifest(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     exp = tmp_path / "results" / "deep-1"
     exp.mkdir(parents=True)
-    (exp / "manifest.json").write_text(json.dumps({"experiment_id": "deep-1", "x": _deep_json(200)}))
+    (exp / "manifest.json").write_text(
+        json.dumps({"experiment_id": "deep-1", "x": _deep_json(200)})
+    )
     code, text = cli(capsys, "results", "show", "deep-1", "--results", str(tmp_path / "results"))
     assert code == 2 and "manifest.json is nested too deeply" in text
 
@@ -303,7 +338,11 @@ def web(tmp_path_factory):
 @given(depth=st.integers(2, 5000))
 def test_web_app_refuses_deep_bodies_with_422(web, depth: int) -> None:
     body = '{"yaml": "name: x", "extra": ' + "[" * (depth - 1) + "]" * (depth - 1) + "}"
-    r = web.post("/api/scenarios/validate", content=body.encode(), headers={"content-type": "application/json"})
+    r = web.post(
+        "/api/scenarios/validate",
+        content=body.encode(),
+        headers={"content-type": "application/json"},
+    )
     if depth <= MAX_DEPTH:
         assert r.status_code == 200
     else:
@@ -312,7 +351,9 @@ def test_web_app_refuses_deep_bodies_with_422(web, depth: int) -> None:
 
 @pytest.mark.parametrize("yaml_text", [nested(5000, "flow-list"), laughs(10, 9)[0]])
 def test_web_app_refuses_hostile_yaml_in_a_job_with_422(web, yaml_text: str) -> None:
-    r = web.post("/api/jobs/compare", json={"yaml": yaml_text, "doctrines": ["isolation"], "runs": 2})
+    r = web.post(
+        "/api/jobs/compare", json={"yaml": yaml_text, "doctrines": ["isolation"], "runs": 2}
+    )
     assert r.status_code == 422
     assert "nested too deeply" in r.json()["message"] or "aliases" in r.json()["message"]
 
@@ -333,24 +374,61 @@ HEADER = "date,source,target,cameo\n"
 GOOD = "2025-01-06,Germany,Russian Federation,010\n"
 
 
-@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
-@given(before=st.integers(0, 5), after=st.integers(0, 5), extra=st.integers(1, 3 * MAX_LINE_CHARS), layout=st.sampled_from(["csv", "jsonl"]))
-def test_events_lines_beyond_the_limit_are_bad_lines(tmp_path: Path, capsys: pytest.CaptureFixture[str], before: int, after: int, extra: int, layout: str) -> None:
+@settings(
+    max_examples=6,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(
+    before=st.integers(0, 5),
+    after=st.integers(0, 5),
+    extra=st.integers(1, 3 * MAX_LINE_CHARS),
+    layout=st.sampled_from(["csv", "jsonl"]),
+)
+def test_events_lines_beyond_the_limit_are_bad_lines(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    before: int,
+    after: int,
+    extra: int,
+    layout: str,
+) -> None:
     if layout == "csv":
         head, good = HEADER, GOOD
         long = "2025-01-06,Germany,Russian Federation," + "0" * (MAX_LINE_CHARS + extra) + "\n"
     else:
         head = ""
-        good = json.dumps({"date": "2025-01-06", "source": "Germany", "target": "Russian Federation", "cameo": "010"}) + "\n"
+        good = (
+            json.dumps(
+                {
+                    "date": "2025-01-06",
+                    "source": "Germany",
+                    "target": "Russian Federation",
+                    "cameo": "010",
+                }
+            )
+            + "\n"
+        )
         long = json.dumps({"date": "2025-01-06", "source": "x" * (MAX_LINE_CHARS + extra)}) + "\n"
     path = tmp_path / f"events.{layout}"
     path.write_text(head + good * before + long + good * after)
     line = before + 1 + (1 if head else 0)
     code, text = cli(capsys, "events", "check", str(path))
-    assert code == 2 and f"line {line}" in text and f"more than {MAX_LINE_CHARS:,} characters" in text
-    code, text = cli(capsys, "events", "check", str(path), "--skip-bad", str(tmp_path / "bad.jsonl"), "-f", "json")
+    assert (
+        code == 2 and f"line {line}" in text and f"more than {MAX_LINE_CHARS:,} characters" in text
+    )
+    code, text = cli(
+        capsys,
+        "events",
+        "check",
+        str(path),
+        "--skip-bad",
+        str(tmp_path / "bad.jsonl"),
+        "-f",
+        "json",
+    )
     assert code == 0
-    counts = json.loads(text[text.index("{"):])
+    counts = json.loads(text[text.index("{") :])
     assert counts["skipped"] == 1 and counts["events"] == before + after
     assert counts["lines"] == before + after + 1
     bad = [json.loads(x) for x in (tmp_path / "bad.jsonl").read_text().splitlines()]
