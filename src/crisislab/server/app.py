@@ -8,7 +8,8 @@ written to the data folder (:mod:`crisislab.server.store`) and survive a restart
 Errors: bad input → HTTP 422 with the same one-paragraph message as the command line (a
 body nested deeper than :data:`crisislab.limits.MAX_DEPTH` levels, or YAML in it beyond the
 limits of :mod:`crisislab.limits`, is bad input);
-a full job queue → 429 with ``Retry-After``; a veto vote without that member's token → 403;
+a full job queue → 429 with ``Retry-After``; a veto vote without that member's token, or with
+a signature that does not verify against the member's key → 403;
 a body over the size limit → 413; an unknown result → 404.
 """
 
@@ -540,7 +541,7 @@ def create_app(config: ServerConfig) -> FastAPI:
                 pol, source = load_policy(key), f"shipped policy {key}"
             cp = compile_loaded(pol)
             folder = store.console_dir(f"{safe_name(key, 'policy')}-{policy_hash(pol)[:12]}")
-            consoles[key] = PolicyConsole(key, cp, folder, source)
+            consoles[key] = PolicyConsole(key, cp, folder, source, signer=store.console_key(), keyring_path=store.keyring_path)
             return consoles[key]
 
     @app.get("/api/policies")
@@ -618,8 +619,17 @@ def create_app(config: ServerConfig) -> FastAPI:
         check = tokens.check(token, member.strip())
         if not check.ok:
             raise Forbidden(f"vote refused: {check.reason}")
-        decisions = con.vote(member.strip(), str(data.get("vote", "")), check.token_id, data.get("agenda"), data.get("date"))
+        signature = data.get("signature")
+        # no signature sent: the server signs with the member's key, which only its token unlocks
+        key = tokens.signing_key(token, member.strip()) if signature is None and token else None
+        decisions = con.vote(member.strip(), str(data.get("vote", "")), check.token_id, data.get("agenda"), data.get("date"),
+                             key=key, signature=signature)
         return _json({"decisions": decisions, "status": con.status()})
+
+    @app.get("/api/policy/{key}/vote/payload")
+    def policy_vote_payload(key: str, member: str, vote: str, date: str | None = None, agenda: str | None = None) -> JSONResponse:
+        """What a member that holds its own key signs to cast this vote (then POST it to /vote with the signature)."""
+        return _json(console(key).vote_payload(member, vote, agenda, date))
 
     @app.get("/api/policy/{key}/decisions")
     def policy_decisions(key: str) -> JSONResponse:

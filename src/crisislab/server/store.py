@@ -7,8 +7,11 @@ Layout::
                            to a temporary folder and renamed into place (atomic)
       scenarios/<name>.yaml  scenarios saved from the editor (validated before saving)
       policies/<name>.yaml   policies saved from the console (validated before saving)
-      consoles/<policy>/   one policy console per policy: events.jsonl + ledger.sqlite
-      tokens.json          salted hashes of member tokens
+      consoles/<policy>/   one policy console per policy: ledger.sqlite
+      tokens.json          salted hashes of member tokens, with each token's signing key
+                           encrypted by the token
+      keyring.json         public keys: members' (vote signatures) and the console's
+      keys/console.pem     the console's private key (signs its decisions)
 
 Everything a finished job produced is on disk, so results survive a restart. User input
 never names a path: scenarios are a shipped name, ``user:<name>`` of a saved one, or YAML
@@ -169,6 +172,29 @@ class ServerStore:
 
     def policy_path(self, name: str) -> Path:
         return inside(self.policies, name, ".yaml", what="policy name")
+
+    # -- signing ---------------------------------------------------------------------------
+
+    @property
+    def keyring_path(self) -> Path:
+        """Public keys of the members and of the console (``keyring.json``)."""
+        return self.root / "keyring.json"
+
+    def console_key(self) -> Any:
+        """The console's own key, which signs every decision it writes (``keys/console.pem``,
+        made on first use, readable by its owner only; its public half is in the keyring)."""
+        from crisislab.policy import signing
+
+        path = self.root / "keys" / "console.pem"
+        if path.exists():
+            return signing.read_private(path)
+        key = signing.new_key()
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        signing.write_private(path, key)
+        ring = signing.Keyring.open(self.keyring_path)
+        ring.add(signing.CONSOLE_SIGNER, signing.public_b64(key), held="server")
+        ring.save()
+        return key
 
     def console_dir(self, key: str) -> Path:
         path = inside(self.consoles, key, what="policy console")
