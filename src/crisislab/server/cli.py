@@ -1,4 +1,5 @@
-"""``crisislab serve``: run the web app; ``crisislab serve token ...``: member tokens."""
+"""``crisislab serve``: run the web app; ``crisislab serve token ...``: member tokens;
+``crisislab serve key ...``: the keyring that checks signed votes."""
 
 from __future__ import annotations
 
@@ -80,7 +81,8 @@ def token_create(
         raise InputError("MEMBER", [Problem("(value)", repr(member), f"a holder of the no-surprises veto in {policy}: {', '.join(cp.holder_names) or 'none'}")])
     store = TokenStore(data_dir(data) / "tokens.json")
     token, tid = store.create(names[member.casefold()], note)
-    row = {"member": names[member.casefold()], "token_id": tid, "token": token}
+    listed = next((t for t in store.list() if t["id"] == tid), {})
+    row = {"member": names[member.casefold()], "token_id": tid, "token": token, "signing_key": listed.get("signing_key")}
     emit(fmt, [row], json_data=row, title="new token (shown once: give it to the member, it cannot be recovered)")
 
 
