@@ -5,8 +5,11 @@ installed plotly package: there is no build step. Long work (comparisons, traces
 runs as background jobs in a bounded queue (:mod:`crisislab.server.jobs`); results are
 written to the data folder (:mod:`crisislab.server.store`) and survive a restart.
 
-Errors: bad input → HTTP 422 with the same one-paragraph message as the command line;
-a full job queue → 429 with ``Retry-After``; a veto vote without that member's token → 403;
+Errors: bad input → HTTP 422 with the same one-paragraph message as the command line (a
+body nested deeper than :data:`crisislab.limits.MAX_DEPTH` levels, or YAML in it beyond the
+limits of :mod:`crisislab.limits`, is bad input);
+a full job queue → 429 with ``Retry-After``; a veto vote without that member's token, or with
+a signature that does not verify against the member's key → 403;
 a body over the size limit → 413; an unknown result → 404.
 """
 
@@ -29,11 +32,12 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from crisislab.errors import InputError, Problem
+from crisislab.limits import parse_json_text
 from crisislab.output import _clean
 from crisislab.server.console import Conflict, Forbidden, PolicyConsole
 from crisislab.server.jobs import Busy, Job, JobManager
 from crisislab.server.security import BodyLimit, TokenStore, safe_name
-from crisislab.server.store import USER_PREFIX, ServerStore, atomic_write_text, check_yaml_aliases
+from crisislab.server.store import USER_PREFIX, ServerStore, atomic_write_text
 
 
 @dataclass
@@ -140,10 +144,7 @@ def create_app(config: ServerConfig) -> FastAPI:
 
     async def body(request: Request) -> dict[str, Any]:
         raw = await request.body()
-        try:
-            data = json.loads(raw or b"{}")
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            raise InputError("request", [Problem("(body)", "text that is not JSON", "a JSON object")]) from None
+        data = parse_json_text(raw or b"{}", "request", whole="(body)")
         if not isinstance(data, dict):
             raise InputError("request", [Problem("(body)", f"a JSON {type(data).__name__}", "a JSON object")])
         return data
@@ -540,7 +541,7 @@ def create_app(config: ServerConfig) -> FastAPI:
                 pol, source = load_policy(key), f"shipped policy {key}"
             cp = compile_loaded(pol)
             folder = store.console_dir(f"{safe_name(key, 'policy')}-{policy_hash(pol)[:12]}")
-            consoles[key] = PolicyConsole(key, cp, folder, source)
+            consoles[key] = PolicyConsole(key, cp, folder, source, signer=store.console_key(), keyring_path=store.keyring_path)
             return consoles[key]
 
     @app.get("/api/policies")
@@ -554,7 +555,6 @@ def create_app(config: ServerConfig) -> FastAPI:
         from crisislab.policy.load import shipped as shipped_policies
         from crisislab.scenario.load import parse_yaml
 
-        check_yaml_aliases(text, f"policy {name}")
         data = parse_yaml(text, f"policy {name}")
         base = data.get("base")
         if base is not None and base not in shipped_policies():
@@ -619,8 +619,17 @@ def create_app(config: ServerConfig) -> FastAPI:
         check = tokens.check(token, member.strip())
         if not check.ok:
             raise Forbidden(f"vote refused: {check.reason}")
-        decisions = con.vote(member.strip(), str(data.get("vote", "")), check.token_id, data.get("agenda"), data.get("date"))
+        signature = data.get("signature")
+        # no signature sent: the server signs with the member's key, which only its token unlocks
+        key = tokens.signing_key(token, member.strip()) if signature is None and token else None
+        decisions = con.vote(member.strip(), str(data.get("vote", "")), check.token_id, data.get("agenda"), data.get("date"),
+                             key=key, signature=signature)
         return _json({"decisions": decisions, "status": con.status()})
+
+    @app.get("/api/policy/{key}/vote/payload")
+    def policy_vote_payload(key: str, member: str, vote: str, date: str | None = None, agenda: str | None = None) -> JSONResponse:
+        """What a member that holds its own key signs to cast this vote (then POST it to /vote with the signature)."""
+        return _json(console(key).vote_payload(member, vote, agenda, date))
 
     @app.get("/api/policy/{key}/decisions")
     def policy_decisions(key: str) -> JSONResponse:
