@@ -291,7 +291,7 @@ def test_m11_selective_engagement():
     assert_positive(paired_diff(central, split, "response_lag"), "M11 decentralised - centralised, response lag")
 
 
-def test_m11_cohesion_runs_through_the_threat_rally():
+def test_selective_engagement_cohesion_runs_through_the_threat_rally():
     """Why switching M11 off can *lower* final cohesion, and why that is not against its claim.
 
     Courting the doves splits the coalition (polarisation up) and slows it (response lag up
