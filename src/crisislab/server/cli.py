@@ -16,6 +16,7 @@ DEFAULT_DATA = "crisislab-data"
 
 DataOpt = Annotated[Path | None, typer.Option("--data", help="data folder (default: $CRISISLAB_SERVER_DATA or ./crisislab-data)")]
 FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="table, json or csv")]
+HolderPolicyOpt = Annotated[str, typer.Option("--policy", help="policy whose veto holders the member must be among")]
 
 
 def data_dir(data: Path | None) -> Path:
@@ -63,26 +64,33 @@ def serve(
     uvicorn.run(app, host=host, port=port, log_level="warning")
 
 
-@token_app.command("create")
-def token_create(
-    member: Annotated[str, typer.Argument(help="the member that will vote with it, e.g. Finland")],
-    data: DataOpt = None,
-    policy: Annotated[str, typer.Option("--policy", help="policy whose veto holders the member must be among")] = "conditionality",
-    note: Annotated[str, typer.Option("--note", help="a note kept with the token (who holds it)")] = "",
-    fmt: FormatOpt = Format.table,
-) -> None:
-    """Make a token for MEMBER. It is printed once; only its salted hash is stored."""
+def _veto_holder(member: str, policy: str) -> str:
+    """MEMBER's name as the policy spells it, if it holds the no-surprises veto (else exit 2)."""
     from crisislab.policy.load import compile_loaded, load_policy
-    from crisislab.server.security import TokenStore
 
     cp = compile_loaded(load_policy(policy))
     names = {n.casefold(): n for n in cp.holder_names}
     if member.casefold() not in names:
         raise InputError("MEMBER", [Problem("(value)", repr(member), f"a holder of the no-surprises veto in {policy}: {', '.join(cp.holder_names) or 'none'}")])
+    return names[member.casefold()]
+
+
+@token_app.command("create")
+def token_create(
+    member: Annotated[str, typer.Argument(help="the member that will vote with it, e.g. Finland")],
+    data: DataOpt = None,
+    policy: HolderPolicyOpt = "conditionality",
+    note: Annotated[str, typer.Option("--note", help="a note kept with the token (who holds it)")] = "",
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """Make a token for MEMBER. It is printed once; only its salted hash is stored."""
+    from crisislab.server.security import TokenStore
+
+    holder = _veto_holder(member, policy)
     store = TokenStore(data_dir(data) / "tokens.json")
-    token, tid = store.create(names[member.casefold()], note)
+    token, tid = store.create(holder, note)
     listed = next((t for t in store.list() if t["id"] == tid), {})
-    row = {"member": names[member.casefold()], "token_id": tid, "token": token, "signing_key": listed.get("signing_key")}
+    row = {"member": holder, "token_id": tid, "token": token, "signing_key": listed.get("signing_key")}
     emit(fmt, [row], json_data=row, title="new token (shown once: give it to the member, it cannot be recovered)")
 
 
@@ -115,22 +123,18 @@ def key_add(
     member: Annotated[str, typer.Argument(help="the member that holds the key, e.g. Finland")],
     public_key: Annotated[str, typer.Argument(help="its public key, as printed by `crisislab policy key generate`")],
     data: DataOpt = None,
-    policy: Annotated[str, typer.Option("--policy", help="policy whose veto holders the member must be among")] = "conditionality",
+    policy: HolderPolicyOpt = "conditionality",
     note: Annotated[str, typer.Option("--note", help="a note kept with the key")] = "",
     fmt: FormatOpt = Format.table,
 ) -> None:
     """Register a key that MEMBER holds itself. The server then signs nothing for MEMBER (its
     server-held keys are deleted): its votes must be sent signed with this key."""
-    from crisislab.policy.load import compile_loaded, load_policy
     from crisislab.policy.signing import parse_public
     from crisislab.server.security import TokenStore
 
-    cp = compile_loaded(load_policy(policy))
-    names = {n.casefold(): n for n in cp.holder_names}
-    if member.casefold() not in names:
-        raise InputError("MEMBER", [Problem("(value)", repr(member), f"a holder of the no-surprises veto in {policy}: {', '.join(cp.holder_names) or 'none'}")])
+    holder = _veto_holder(member, policy)
     parse_public(public_key, "PUBLIC_KEY")
-    rec = TokenStore(data_dir(data) / "tokens.json").register_member_key(names[member.casefold()], public_key, note)
+    rec = TokenStore(data_dir(data) / "tokens.json").register_member_key(holder, public_key, note)
     row = {"member": rec["signer"], "key_id": rec["key"], "held": rec["held"]}
     emit(fmt, [row], json_data=row, title="key registered")
 
