@@ -84,6 +84,8 @@ def mechanisms_md() -> str:
             where = f"step {step} of the weekly order" if step else "used inside other steps"
             lines.append(f"- **Implemented in** `{m.module}.{m.name}` ({where}); switch it off with "
                          f"`mechanisms: {{{m.name}: false}}` or scale it with `{{{m.name}: {{strength: 1.5}}}}`.")
+            lines.append(f"- **Switched off**: {m.off_rule}." if m.off_rule else
+                         "- **Switched off**: the same as strength 0.")
             doc = tests.get(m.test)
             status = f"*{doc}*" if doc else "**missing** — the test named in the registry was not found"
             lines.append(f"- **Evidence in the model**: `{m.test}` — {status}")

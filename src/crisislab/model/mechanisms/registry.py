@@ -44,6 +44,12 @@ class MechanismInfo:
     strength_range: tuple[float, float] = (0.0, 2.0)
 
     @property
+    def off_rule(self) -> str | None:
+        """What switching the mechanism off removes beyond setting its strength to 0, or
+        ``None`` where strength 0 and off are the same (see :data:`OFF_RULES`)."""
+        return OFF_RULES.get(self.id)
+
+    @property
     def source(self) -> str:
         return SOURCES[FAMILIES[self.family][0]]
 
@@ -203,3 +209,20 @@ def by_name(key: str) -> MechanismInfo:
 
 def names() -> list[str]:
     return [m.name for m in _ALL]
+
+
+#: Mechanisms whose switch does more than strength 0: ``strength`` scales a continuous
+#: effect, and switching off also removes a rule. For every other mechanism strength 0 and
+#: off give the same runs (tests/mechanisms/test_contracts.py checks both statements).
+OFF_RULES: dict[str, str] = {
+    "M06": "permanence stays where it starts; at strength 0 it still recovers under consistent enforcement",
+    "M12": "the framework's gates are ignored (earned contact, frontline veto, automatic triggers); strength plays no part",
+    "M18": "any contact, coordinated or a member's own, counts in full as a regular channel; strength plays no part",
+    "M19": "no conditional offer is answered and the coalition does not update on the answer; strength plays no part",
+    "M20": "the deal frontier has no cross-issue trades; strength scales only the settlement hazard",
+    "M21": "an escalation while talks run no longer ends them; strength plays no part",
+    "M22": "pre-planned responses no longer fire at once; strength scales only their deterrence",
+    "M24": "enlargement passes without the veto holders' consent; strength plays no part",
+    "M28": "message discipline no longer narrows the spread of statements (M09); strength scales hardening and trust",
+    "M30": "sanctions cost their senders nothing; strength scales only the decay of support",
+}
