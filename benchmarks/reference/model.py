@@ -18,6 +18,7 @@ import pandas as pd
 
 from crisislab.doctrines import get_doctrine
 from crisislab.model import core as C
+from crisislab.model.engine import STEP_ORDER
 from crisislab.model.outcomes import END_KINDS
 from crisislab.model.params import (
     CASUALTIES_PER_WEEK,
@@ -29,52 +30,10 @@ from crisislab.model.rng import Slot, Streams
 from crisislab.model.state import Actions, Observation
 from crisislab.scenario import Scenario, load_scenario
 
-#: The weekly step order, by the names of the engine's step functions.
-REFERENCE_ORDER: tuple[str, ...] = (
-    "base_utility",
-    "conditionality_framework",
-    "mandate_paradox",
-    "accession_unanimity",
-    "screening_offer",
-    "inflexible_preconditions",
-    "mediation",
-    "leverage_dilution",
-    "domestic_exploitation",
-    "zero_sum_misreading",
-    "credibility_decay",
-    "frontline_trust",
-    "validation_trap",
-    "selective_engagement",
-    "cross_domain_stratagems",
-    "signaling_noise",
-    "messaging_discipline",
-    "economic_contagion",
-    "dialogue_consistency",
-    "misperception",
-    "aid_entrenchment",
-    "global_audience",
-    "escalation_dominance",
-    "deterrence_inequality",
-    "preplanned_responses",
-    "adversary_psychology",
-    "off_ramp",
-    "brinkmanship",
-    "coercion",
-    "adversary_choice",
-    "concession_event",
-    "ladder_move",
-    "inadvertent_climb",
-    "deep_strike_spiral",
-    "loss_of_control",
-    "bookkeeping",
-    "fighting",
-    "forswear_destabilizing",
-    "coalition_response",
-    "agenda_linkage",
-    "settlement",
-    "crisis_end",
-    "humanitarian_cost",
-)
+#: The weekly step order: the names of the engine's step functions, in the engine's order
+#: (imported, not copied). Each name is a method of :class:`CoalitionModel` written from the
+#: batched code as a specification; tests/perf/test_equivalence.py fails for a step without one.
+REFERENCE_ORDER: tuple[str, ...] = tuple(fn.__name__ for fn in STEP_ORDER)
 
 
 # --- arithmetic helpers ------------------------------------------------------------------

@@ -41,7 +41,11 @@ def scenario(request):
 
 
 def test_same_step_order():
+    from benchmarks.reference.model import CoalitionModel
+
     assert [fn.__name__ for fn in STEP_ORDER] == list(REFERENCE_ORDER)
+    missing = [name for name in REFERENCE_ORDER if not callable(getattr(CoalitionModel, name, None))]
+    assert not missing, f"steps of the engine with no method in the reference model: {missing}"
 
 
 def _compare(eng: pd.DataFrame, ref: pd.DataFrame, where: str) -> None:
