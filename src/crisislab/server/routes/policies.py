@@ -17,6 +17,10 @@ from crisislab.server.store import atomic_write_text
 
 router = APIRouter()
 
+# The routes that name a policy (or a policy file) read their body inside the handler, after
+# the name is checked, so an unknown policy is a 404 before a bad body is a 422 (the
+# ``Body`` dependency would parse the body first).
+
 
 def _policy_from_text(text: str, name: str) -> Any:
     import tempfile
