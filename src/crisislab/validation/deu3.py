@@ -39,14 +39,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from crisislab.council.issue import ACTORS, SCALE, Issue
 from crisislab.errors import InputError, Problem, short_repr
 from crisislab.validation.data import numeric_column, parse_table, read_text, require_columns
 
-#: Actor codes in file order: Commission, Parliament, then the 28 member states.
-ACTORS: tuple[str, ...] = (
-    "com", "ep", "at", "be", "bu", "cr", "cy", "cz", "dk", "ee", "fi", "fr", "de", "el", "hu",
-    "ie", "it", "lv", "lt", "lu", "mt", "nl", "pl", "pt", "ro", "si", "sk", "es", "se", "uk",
-)
 #: Member-state codes mapped to the member names of the ``eu-russia`` scenario.
 STATE_NAMES: dict[str, str] = {
     "at": "Austria", "be": "Belgium", "bu": "Bulgaria", "cr": "Croatia", "cy": "Cyprus",
@@ -59,29 +55,6 @@ STATE_NAMES: dict[str, str] = {
 POSITION_COLUMNS: tuple[str, ...] = tuple(f"p{a}" for a in ACTORS)
 SALIENCE_COLUMNS: tuple[str, ...] = tuple(f"s{a}" for a in ACTORS)
 DEFAULT_SALIENCE = 50.0
-SCALE = 100.0
-
-
-@dataclass(frozen=True)
-class Issue:
-    """One scored issue: the actors with a position, their positions and saliences."""
-
-    id: str
-    actors: tuple[str, ...]
-    x: np.ndarray  # positions 0..100
-    s: np.ndarray  # saliences 0..100 (missing filled with 50)
-    rp: float | None
-    rule: str  # "qmv" or "unanimity"
-    proc: str  # "COD", "CNS" or ""
-    out: float
-    proposal: str = ""
-
-    def weights(self) -> np.ndarray:
-        """Salience weights; equal weights if every present actor has salience 0."""
-        return self.s if self.s.sum() > 0 else np.ones_like(self.s)
-
-    def position(self, actor: str) -> float | None:
-        return float(self.x[self.actors.index(actor)]) if actor in self.actors else None
 
 
 @dataclass
