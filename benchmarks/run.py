@@ -7,7 +7,7 @@ are noisy): ``speedup`` is the engine's run-weeks per second over the reference 
 doctrines. Wall-clock figures are reported with the CPU time and the load average, so a
 busy machine can be recognised.
 
-Usage::
+Usage (after ``pip install -e ".[bench]"``, which adds Mesa and psutil)::
 
     python benchmarks/run.py --format json          # full (several minutes; 1,000,000-run memory check)
     python benchmarks/run.py --quick --format json  # under a minute: smaller sizes (compare 2,000 runs, memory 20,000)
@@ -36,13 +36,16 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-import pandas as pd
-
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from benchmarks._need import need  # noqa: E402
+
+need("mesa", "psutil")
+
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
 from benchmarks.reference import simulate_reference  # noqa: E402
 
 from crisislab.doctrines import PRESETS, get_doctrine  # noqa: E402
@@ -113,12 +116,15 @@ def bench_engine(p: Params, runs: int) -> dict[str, Any]:
 def bench_reference(p: Params, runs: int) -> dict[str, Any]:
     """The reference model on the same scenario and doctrines; also checks it agrees."""
     wall = cpu = 0.0
-    max_diff, discrete_equal = 0.0, True
+    max_diff, discrete_equal, text_equal = 0.0, True, True
     for d in PRESETS:
         w, c, (ref, traj) = _timed(lambda d=d: simulate_reference(p, d, runs, 1))
         wall, cpu = wall + w, cpu + c
         eng = run_batch(p, get_doctrine(d), runs, 1, record=True)
-        num = [col for col in eng.outcomes.columns if col != "adversary_type"]
+        # text columns (adversary_type, end_kind) must match exactly; the rest within max_diff
+        num = [col for col in eng.outcomes.columns if pd.api.types.is_numeric_dtype(eng.outcomes[col])]
+        text = [col for col in eng.outcomes.columns if col not in num]
+        text_equal &= bool((eng.outcomes[text].astype(str).to_numpy() == ref[text].astype(str).to_numpy()).all())
         x, y = eng.outcomes[num].to_numpy(float), ref[num].to_numpy(float)
         both_nan = np.isnan(x) & np.isnan(y)
         max_diff = max(max_diff, float(np.max(np.where(both_nan, 0.0, np.abs(x - y)))))
@@ -126,7 +132,8 @@ def bench_reference(p: Params, runs: int) -> dict[str, Any]:
     rw = len(PRESETS) * runs * p.horizon
     return {"runs_per_doctrine": runs, "run_weeks": rw, "wall_s": wall, "cpu_s": cpu,
             "reference_run_weeks_per_s": rw / wall, "reference_run_weeks_per_cpu_s": rw / cpu,
-            "max_abs_outcome_diff_vs_engine": max_diff, "weekly_rungs_identical": discrete_equal}
+            "max_abs_outcome_diff_vs_engine": max_diff, "weekly_rungs_identical": discrete_equal,
+            "text_outcomes_identical": text_equal}
 
 
 # --- the command line --------------------------------------------------------------------

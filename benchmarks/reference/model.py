@@ -187,6 +187,8 @@ class Adversary(mesa.Agent):
         self.threat_perception = 0.0
         self.concessions = 0.0
         self.catastrophes = 0.0
+        self.accident_risk = 0.0
+        self.catastrophe_risk = 0.0
         self.cyber_ops = 0.0
         self.u_escalate = 0.0
         self.u_deescalate = 0.0
@@ -373,7 +375,7 @@ class CoalitionModel(mesa.Model):
     def base_utility(self) -> None:
         adv, p, dyn = self.adversary, self.p, self.p.dyn
         t = adv.type
-        fighting = adv.rung >= C.FORCE
+        gamble = adv.rung >= C.CALM
         at_war = adv.rung >= C.WAR
         adv.u_escalate = (
             C.ESCALATE_GAIN * float(p.aggression[t]) * (1.0 - 0.6 * self.defender_capability)
@@ -381,7 +383,7 @@ class CoalitionModel(mesa.Model):
             - C.RUNG_COST * (adv.rung - 1)
             - C.MOVE_COST
             - C.NUCLEAR_TABOO * (adv.rung >= C.TOP - 1)
-            + fighting * (dyn["optimism_weight"] * adv.optimism)
+            + gamble * (dyn["optimism_weight"] * adv.optimism)
             - dyn["war_threshold"] * (adv.rung == C.FORCE)
         )
         adv.u_deescalate = (
@@ -756,10 +758,11 @@ class CoalitionModel(mesa.Model):
         live = not self.ended and adv.rung >= 1 and self.tranche >= 1
         top = float(p.tranche_damage[-1])
         now = float(p.tranche_damage[self.tranche])
-        cred = clip01(self.perceived_resolve * self.leverage * self.permanence)
+        cred = clip01(self.perceived_resolve * self.leverage)
         expected = (now + cred * (top - now)) * self.isolation
         delta = self.k["deterrence_inequality"]["discount"]
-        cost = dyn["coercion_weight"] * expected * self.permanence / (1.0 - delta * self.permanence) * (1.0 - 0.5 * adv.resolve)
+        pi = self.permanence if self.s("deterrence_inequality") > 0 else 1.0
+        cost = dyn["coercion_weight"] * expected * pi / (1.0 - delta * pi) * (1.0 - 0.5 * adv.resolve)
         stake = C.ESCALATE_GAIN * float(p.aggression[t]) * (1.0 - 0.6 * self.defender_capability) + C.FACE_COST * adv.resolve
         z = clip(float(p.rationality) * (cost - stake), -50.0, 50.0)
         prob = dyn["comply_rate"] / (1.0 + math.exp(-z))
@@ -808,6 +811,7 @@ class CoalitionModel(mesa.Model):
         adv, k = self.adversary, self.k["misperception"]
         prob = clip(self.s("misperception") * k["p_inadvertent"] * self.sigma * math.exp(k["steepness"] * (adv.rung - 3)), 0.0, 0.5)
         prob = prob * (not self.ended)
+        adv.accident_risk += prob
         if self.draw(Slot.INADVERTENT) < prob:
             adv.rung = min(adv.rung + 1, C.TOP)
             adv.action = max(adv.action, 1)
@@ -818,6 +822,7 @@ class CoalitionModel(mesa.Model):
         share = self.p.deep_strike_share if a["deep_strike"] is None else a["deep_strike"]
         prob = self.s("aid_entrenchment") * self.k["aid_entrenchment"]["deep_strike_risk"] * a["aid"] * share * 4.0 * (adv.rung >= 4)
         prob = prob * (not self.ended)
+        adv.accident_risk += prob
         if self.draw(Slot.DEEP_STRIKE) < prob:
             adv.rung = min(adv.rung + 1, C.TOP)
             adv.action = max(adv.action, 1)
@@ -827,6 +832,8 @@ class CoalitionModel(mesa.Model):
         adv, r = self.adversary, self.a["risk"]
         prob = self.s("brinkmanship") * self.k["brinkmanship"]["catastrophe"] * (r * r) * (1.0 + (adv.rung >= 6))
         prob = prob * (not self.ended)
+        adv.accident_risk += prob
+        adv.catastrophe_risk += prob
         boom = self.draw(Slot.CATASTROPHE) < prob
         adv.catastrophes += boom
         if boom:
@@ -849,13 +856,16 @@ class CoalitionModel(mesa.Model):
     # core: fighting
     def fighting(self) -> None:
         adv, dyn = self.adversary, self.p.dyn
+        fight = adv.rung >= C.FORCE and not self.ended
         war = adv.rung >= C.WAR and not self.ended
         adv.war_weeks += war
         adv.force_weeks += adv.rung == C.FORCE and not self.ended
-        if war:
-            adv.war_cost = adv.war_cost + dyn["war_cost_rate"] * (1.0 + 0.5 * (adv.rung - C.WAR))
+        if fight:
+            if war:
+                adv.war_cost = adv.war_cost + dyn["war_cost_rate"] * (1.0 + 0.5 * (adv.rung - C.WAR))
             news = dyn["battle_noise"] * float(self.rng_streams.normal(self.week, Slot.BATTLE)[0])
-            adv.optimism = adv.optimism + dyn["learning"] * (news - adv.optimism)
+            rate = dyn["learning"] * (1.0 if war else 0.5)
+            adv.optimism = adv.optimism + rate * (news - adv.optimism)
 
     # M21
     def forswear_destabilizing(self) -> None:
@@ -958,9 +968,10 @@ class CoalitionModel(mesa.Model):
         k = self.k["agenda_linkage"]
         live = not self.ended
         open_ = self.talks_open and live
-        fz = clip((self.zone + 0.1) / 0.2, 0.0, 1.5)
+        fz = clip((self.zone + 0.1) / 0.2, 0.0, 5.0)
+        known = 1.0 / (1.0 + p.dyn["uncertainty_weight"] * abs(adv.optimism))
         multiplier = 1.0 + self.k["mediation"]["communication"] * self.mediator_reach()
-        hazard = k["base_rate"] * fz * multiplier * (1.0 - adv.rung / 8.0) * (0.5 + 0.5 * self.leverage)
+        hazard = k["base_rate"] * fz * known * multiplier * (1.0 - adv.rung / 8.0) * (0.5 + 0.5 * self.leverage)
         # coordinated talks settle at the full rate, the parties' own channel at a share of it
         hazard = clip(hazard * (1.0 if open_ else p.dyn["direct_share"]), 0.0, 0.9) if live else 0.0
         adv.concessions = adv.concessions + 0.01 * open_ * self.leverage * self.perceived_resolve
@@ -982,7 +993,7 @@ class CoalitionModel(mesa.Model):
     # core: crises that have calmed fade
     def crisis_end(self) -> None:
         adv = self.adversary
-        calm = not self.ended and adv.rung <= C.CALM and adv.action <= 0
+        calm = not self.ended and adv.rung <= C.FORCE and adv.action <= 0
         if calm:
             hazard = self.p.dyn["fade_rate"] * (1.0 + 0.5 * (C.CALM - adv.rung))
             if self.draw(Slot.FADE) < hazard:
@@ -1029,6 +1040,8 @@ class CoalitionModel(mesa.Model):
             "mandate_breadth": self.mandate_breadth,
             "mandate_failures": self.mandate_failures,
             "catastrophes": adv.catastrophes,
+            "accident_risk": adv.accident_risk,
+            "catastrophe_risk": adv.catastrophe_risk,
             "intel_quality": self.intel_quality,
             "final_tranche": float(self.tranche),
             "ended": float(self.ended),

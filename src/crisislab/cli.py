@@ -22,6 +22,16 @@ import typer
 from crisislab.errors import InputError
 from crisislab.output import err_console
 
+# Newer typer releases carry their own copy of click, whose exceptions are not click's:
+# catch both, so a bad option is a usage error (exit 2) with either.
+try:
+    from typer._click.exceptions import UsageError as _TyperUsageError
+except ImportError:  # pragma: no cover - typer that uses click itself
+    _TyperUsageError = click.exceptions.UsageError  # type: ignore[misc, assignment]
+USAGE_ERRORS = (click.exceptions.UsageError, _TyperUsageError)
+ABORTS = (click.exceptions.Abort, typer.Abort)
+EXITS = (click.exceptions.Exit, typer.Exit)
+
 app = typer.Typer(
     name="crisislab",
     help="A laboratory for coalition diplomacy under threat.",
@@ -59,14 +69,14 @@ def main(argv: list[str] | None = None) -> int:
     except InputError as exc:
         err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
         return _exit(2, argv)
-    except click.exceptions.UsageError as exc:
+    except USAGE_ERRORS as exc:
         exc.show()
         return _exit(2, argv)
-    except click.exceptions.Abort:
+    except ABORTS:
         err_console.print("aborted")
         return _exit(1, argv)
-    except click.exceptions.Exit as exc:
-        return _exit(exc.exit_code, argv)
+    except EXITS as exc:
+        return _exit(int(getattr(exc, "exit_code", 0) or 0), argv)
     except (BrokenPipeError, KeyboardInterrupt):
         return _exit(1, argv)
     except Exception as exc:  # noqa: BLE001 - last line of defence: exit 1 with a message

@@ -45,6 +45,12 @@ def paired_diff(a: pd.DataFrame, b: pd.DataFrame, metric: str) -> tuple[float, f
     return mean_ci(b[metric].to_numpy(dtype=float) - a[metric].to_numpy(dtype=float))
 
 
+#: Crises that last the horizon: no compliance under threat and no fading. In the full model
+#: most crises end within weeks, which shrinks every effect on how a crisis unfolds toward
+#: zero; tests of such effects (on escalation, gains, signals) hold the crisis open with this.
+LASTING: dict[str, Any] = {"dynamics.comply_rate": 0.0, "dynamics.fade_rate": 0.0}
+
+
 def off(name: str) -> dict[str, Any]:
     """Override that switches a mechanism off."""
     return {f"mechanisms.{name}.enabled": False}

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from tests.mechanisms.conftest import (
+    LASTING,
     arm,
     assert_monotone,
     assert_negative,
@@ -24,6 +25,13 @@ from tests.mechanisms.conftest import (
 )
 
 RUNS = 2000
+# P(nuclear use) is the rare tail of uncontrolled escalation: 0.1-0.4 % of runs in toy-3 and
+# eu-russia with the crisis model (and never in the ICB record), too rare for a paired
+# difference at 2,000 runs to resolve. The claims about it are tested on its driver,
+# `accident_risk`: the summed weekly probabilities of the uncontrolled climbs (accidents of
+# misperception M13, strike-provoked climbs M14, loss of control M27) that carry a crisis
+# to the top of the ladder.
+NUCLEAR = "accident_risk"
 DOVE = np.array([False, False, True])  # toy-3: Hawkland (frontline), Middleland, Doveland
 NO_DEALS = {"mechanisms.agenda_linkage.params.base_rate": 0.0}  # talks can never settle
 
@@ -53,10 +61,11 @@ def _eu_no_channel() -> pd.DataFrame:
             marks=pytest.mark.xfail(
                 strict=True,
                 reason=(
-                    "in the full model a new regular coordinated channel without agreement does not "
-                    "lower P(nuclear use) in eu-russia (2000 runs: -0.0010 [-0.0044, +0.0024]; peak "
-                    "escalation +0.054, permanence -0.038): M06 charges its first, still sporadic weeks "
-                    "as premature contact and the lost deterrence (M05) outweighs M13's sigma cut. "
+                    "in the full model a new regular coordinated channel without agreement lowers the "
+                    "accident risk (eu-russia, 2000 runs: -0.0140 [-0.0155, -0.0126]) but not peak "
+                    "escalation (+0.012 [+0.002, +0.022]; permanence -0.021): M06 charges its first, "
+                    "still sporadic weeks as premature contact and the lost deterrence (M05) outweighs "
+                    "M13's sigma cut on deliberate climbs. "
                     "With M06 off the channel helps: see test_channels_isolated_from_credibility_cost"
                 ),
             ),
@@ -72,7 +81,7 @@ def test_m13_misperception(channel: str):
     none = _eu_no_channel()
     with_channel = arm("eu-russia", d, runs=RUNS, overrides=NO_DEALS)
     assert (with_channel["p_settlement"] == 0).all() and (with_channel["talks_weeks_total"] == 0).all()
-    assert_negative(paired_diff(none, with_channel, "p_nuclear_use"), f"M13 {channel} - none, P(nuclear use)")
+    assert_negative(paired_diff(none, with_channel, NUCLEAR), f"M13 {channel} - none, accident risk")
     assert_negative(paired_diff(none, with_channel, "peak_escalation"), f"M13 {channel} - none, peak escalation")
     if channel == "hotline":
         # the benefit is M13's: without it the hotline changes nothing at all
@@ -110,9 +119,9 @@ def test_m14_aid_entrenchment():
     nuc = {}
     for share in (0.0, 0.8):
         a, b = arm("toy-3", _aid(0.0, share), runs=RUNS), arm("toy-3", _aid(1.0, share), runs=RUNS)
-        nuc[share] = b["p_nuclear_use"].to_numpy() - a["p_nuclear_use"].to_numpy()
-    assert_positive(diff_ci(nuc[0.8]), "M14 aid 1 - 0 at deep-strike share 0.8, P(nuclear use)")
-    assert_positive(diff_ci(nuc[0.8] - nuc[0.0]), "M14 aid effect on P(nuclear use), share 0.8 - share 0")
+        nuc[share] = b[NUCLEAR].to_numpy() - a[NUCLEAR].to_numpy()
+    assert_positive(diff_ci(nuc[0.8]), "M14 aid 1 - 0 at deep-strike share 0.8, accident risk")
+    assert_positive(diff_ci(nuc[0.8] - nuc[0.0]), "M14 aid effect on accident risk, share 0.8 - share 0")
 
 
 # --- M15 ------------------------------------------------------------------------------
@@ -146,7 +155,7 @@ def test_m16_global_audience():
     and more gains more emboldening (and third-party alignment with the adversary)."""
     capability = (0.6, 0.4, 0.2)
     res = [
-        probe("toy-3", levers(sanction_floor=1), ("adversary_gains",), runs=RUNS, overrides={"defender.capability": c})
+        probe("toy-3", levers(sanction_floor=1), ("adversary_gains",), runs=RUNS, overrides=LASTING | {"defender.capability": c})
         for c in capability
     ]
     arms = [out.assign(gains=rec["adversary_gains"][:, -1]) for out, rec in res]
@@ -161,7 +170,8 @@ def test_m16_global_audience():
 def test_m17_humanitarian_cost():
     """Human cost is increasing in duration and in the escalation rung."""
     horizon = (13, 26, 39)
-    arms = [arm("toy-3", levers(sanction_floor=1), runs=RUNS, overrides={"horizon_weeks": h}) for h in horizon]
+    # in crises that last (no deal, no compliance, no fading)
+    arms = [arm("toy-3", levers(sanction_floor=1), runs=RUNS, overrides=NO_DEALS | LASTING | {"horizon_weeks": h}) for h in horizon]
     assert_monotone(arms, "humanitarian_cost", +1, "M17 horizon", horizon)
     for a, b in zip(arms, arms[1:], strict=False):  # the same run only adds weeks
         assert (b["humanitarian_cost"].to_numpy() >= a["humanitarian_cost"].to_numpy()).all()
@@ -193,10 +203,10 @@ def _sporadic(kind: str):
             marks=pytest.mark.xfail(
                 strict=True,
                 reason=(
-                    "in the full model weekly coordinated contact does not beat the same channel "
-                    "used every 4 weeks on P(nuclear use) (toy-3, 2000 runs: sporadic - regular = "
-                    "0.0000, no run differs; peak escalation +0.0005 [-0.010, +0.011]): the weekly "
-                    "channel pays M06's premature-contact cost while its regularity builds up "
+                    "in the full model weekly coordinated contact beats the same channel used every "
+                    "4 weeks on accident risk (toy-3, 2000 runs: sporadic - regular = +0.0086 "
+                    "[+0.0077, +0.0095]) but not on peak escalation (-0.0025 [-0.0094, +0.0044]): the "
+                    "weekly channel pays M06's premature-contact cost while its regularity builds up "
                     "(sporadic arm permanence +0.013), which offsets its sigma cut. With M06 off the "
                     "regular channel wins on peak escalation: see "
                     "test_channels_isolated_from_credibility_cost"
@@ -210,13 +220,13 @@ def test_m18_dialogue_consistency(kind: str):
     unilateral contact gets no misperception benefit from M18."""
     regular = arm("toy-3", REGULAR, runs=RUNS)
     sporadic = arm("toy-3", _sporadic(kind), runs=RUNS)
-    assert_positive(paired_diff(regular, sporadic, "p_nuclear_use"), f"M18 {kind} - regular, P(nuclear use)")
+    assert_positive(paired_diff(regular, sporadic, NUCLEAR), f"M18 {kind} - regular, accident risk")
     assert_positive(paired_diff(regular, sporadic, "peak_escalation"), f"M18 {kind} - regular, peak escalation")
     if kind == "sporadic_unilateral":
         # with M18 off, a member's own contact would count as a channel that week
         no_m18 = arm("toy-3", _sporadic(kind), runs=RUNS, overrides=off("dialogue_consistency"))
-        d = paired_diff(no_m18, sporadic, "p_nuclear_use")
-        assert_positive(d, "M18 on - off for sporadic unilateral contact, P(nuclear use)")
+        d = paired_diff(no_m18, sporadic, NUCLEAR)
+        assert_positive(d, "M18 on - off for sporadic unilateral contact, accident risk")
 
 
 def test_channels_isolated_from_credibility_cost():

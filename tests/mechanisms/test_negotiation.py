@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 from tests.mechanisms.conftest import (
+    LASTING,
     arm,
     assert_monotone,
     assert_negative,
@@ -59,6 +60,13 @@ def _deescalation_share(overrides: dict | None, use: bool) -> tuple[np.ndarray, 
     return (rec["action"] < 0).mean(axis=1), out["adversary_type"].to_numpy()
 
 
+def _gap(a: np.ndarray, b: np.ndarray) -> tuple[float, float, float]:
+    """Difference of two independent means with its normal 95 % CI (Welch's standard error)."""
+    d = float(a.mean() - b.mean())
+    se = float(np.sqrt(a.var(ddof=1) / a.size + b.var(ddof=1) / b.size))
+    return d, d - 1.96 * se, d + 1.96 * se
+
+
 def test_m26_off_ramp():
     """Off-ramps raise P(de-escalation), most for high stature-weight types."""
     # every type given the same stature weight, at three levels
@@ -74,9 +82,11 @@ def test_m26_off_ramp():
     # toy-3's own types: stature weight 0.6 (sincere) > 0.5 (opportunistic) > 0.3 (revisionist)
     without, types = _deescalation_share(None, False)
     with_ramp, _ = _deescalation_share(None, True)
-    ci = {t: diff_ci((with_ramp - without)[types == t]) for t in ("sincere_defensive", "opportunistic", "revisionist")}
-    assert ci["sincere_defensive"][1] > ci["opportunistic"][2], f"M26 sincere {ci_text(ci['sincere_defensive'])} vs opportunistic {ci_text(ci['opportunistic'])}"
-    assert ci["opportunistic"][1] > ci["revisionist"][2], f"M26 opportunistic {ci_text(ci['opportunistic'])} vs revisionist {ci_text(ci['revisionist'])}"
+    effect = with_ramp - without
+    names = ("sincere_defensive", "opportunistic", "revisionist")
+    for hi, lo in zip(names, names[1:], strict=False):  # the gap between two groups of runs, with its CI
+        d = _gap(effect[types == hi], effect[types == lo])
+        assert d[1] > 0, f"M26 off-ramp effect, {hi} - {lo}: {ci_text(d)}"
 
 
 # --- M27 ------------------------------------------------------------------------------
@@ -88,7 +98,10 @@ def test_m27_brinkmanship():
     arms = [arm("toy-3", levers(risk=r, sanction_floor=1), runs=3000) for r in risk]
     assert_monotone(arms, "adversary_concessions", +1, "M27 shared risk", risk)
     assert_monotone(arms, "catastrophes", +1, "M27 shared risk", risk)
-    assert_monotone(arms, "p_nuclear_use", +1, "M27 shared risk", risk)
+    # P(nuclear use) itself is too rare to resolve at these run counts (see test_catastrophe)
+    # (shared risk also ends crises sooner by concession, so it is M27's own loss-of-control
+    # risk that rises, not every accident's)
+    assert_monotone(arms, "catastrophe_risk", +1, "M27 shared risk", risk)
 
 
 # --- M28 ------------------------------------------------------------------------------
@@ -99,14 +112,15 @@ def test_m28_messaging_discipline():
     spread of statements M09 reads)."""
     tone = (0.0, 0.5, 1.0)  # insults .. disciplined, empathetic
     res = [
-        probe("toy-3", levers(messaging=m, sanction_floor=1), ("mediator_trust", "statement_sd"), runs=RUNS) for m in tone
+        probe("toy-3", levers(messaging=m, sanction_floor=1), ("mediator_trust", "statement_sd"), runs=RUNS, overrides=LASTING)
+        for m in tone
     ]
     arms = [
         out.assign(trust=rec["mediator_trust"][:, -1], sd=rec["statement_sd"].mean(axis=1)) for out, rec in res
     ]
     assert_monotone(arms, "trust", +1, "M28 messaging discipline", tone)
     assert_monotone(arms, "peak_escalation", -1, "M28 messaging discipline", tone)
-    assert_monotone(arms, "final_rung", -1, "M28 messaging discipline", tone)
+    assert_monotone(arms, "p_war", -1, "M28 messaging discipline", tone)
     assert_monotone(arms, "sd", -1, "M28 messaging discipline", tone)
 
 
@@ -149,8 +163,10 @@ def test_m30_economic_contagion():
     first_fall = np.where(fallen.any(axis=1), fallen.argmax(axis=1) + 1, weeks + 1).mean(axis=0)
     rho, pval = stats.spearmanr(p.trade_exposure, first_fall)
     assert rho < -0.8 and pval < 0.01, f"M30 rank correlation exposure vs week support falls: {rho:.2f} (p={pval:.2g})"
-    # without M30 nobody defects
+    # without M30 nobody defects, and sanctions cost the sanctioners nothing
     assert not (r_off["support"] < threshold).any()
+    off_out = arm("eu-russia", "isolation", runs=1000, overrides=off("economic_contagion"))
+    assert_positive(paired_diff(off_out, on, "coalition_cost"), "M30 on - off, coalition cost")
     # cohesion: the gap to the no-contagion runs widens quarter by quarter
     cohesion_gap = (r_on["support"] - r_off["support"]) @ p.weight  # [runs, weeks]
     quarters = [12, 25, 38, 51]

@@ -54,7 +54,7 @@ def test_draws_stay_in_the_declared_ranges(family):
     base = family.base
     rat = np.array([c.scenario.adversary.rationality for c in crises])
     assert rat.min() >= 0.5 * base.adversary.rationality and rat.max() <= 1.5 * base.adversary.rationality
-    assert {c.scenario.adversary.initial_rung for c in crises} == {1, 2}
+    assert {c.scenario.adversary.initial_rung for c in crises} == {1, 2, 3}
     assert {c.scenario.coalition.decision_rule for c in crises} == {"unanimity", "qmv"}
     for c in crises:
         for t, t0 in zip(c.scenario.adversary.types, base.adversary.types, strict=True):
@@ -122,9 +122,9 @@ def test_mediated_mix_engages_the_mediator():
     weights = {"isolation": 0.5, "conditionality": 0.5}
     plain = simulate_full(sc, MixDoctrine(weights), 60, 4, params=p).outcomes
     mediated = simulate_full(sc, MixDoctrine(weights, mediated=True), 60, 4, params=p).outcomes
-    # isolation never talks, so it never settles; with the mediator engaged it does
-    assert plain["p_settlement"].iloc[:30].sum() == 0
-    assert mediated["p_settlement"].iloc[:30].sum() > 0
+    # isolation makes no offers: it settles only through the parties' own channel (at
+    # `dynamics.direct_share` of the rate of talks); with the mediator engaged it settles more
+    assert mediated["p_settlement"].iloc[:30].sum() >= plain["p_settlement"].iloc[:30].sum() + 5
     assert mediated["p_settlement"].sum() > plain["p_settlement"].sum()
 
 
@@ -160,7 +160,10 @@ def test_stratified_draws_put_one_crisis_in_each_slice(family):
     base = family.base.adversary.rationality
     u = [(c.scenario.adversary.rationality / base - 0.5) for c in crises]  # scale [0.5, 1.5] -> [0, 1)
     assert sorted(int(x * n) for x in u) == list(range(n))
-    assert sorted(c.scenario.adversary.initial_rung for c in crises) == [1] * 4 + [2] * 4
+    # a stratified choice gives each value its weight's share of the crises, to within one
+    rungs = [c.scenario.adversary.initial_rung for c in crises]
+    for rung, share in ((1, 142 / 486), (2, 142 / 486), (3, 202 / 486)):
+        assert abs(rungs.count(rung) - n * share) < 1.0, (rung, rungs)
     # iid draws are not stratified and do not depend on n
     iid = draw_crises(n, seed=6, family=family)
     assert iid[0].scenario == draw_crises(2, seed=6, family=family)[0].scenario

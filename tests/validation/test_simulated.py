@@ -26,27 +26,41 @@ from crisislab.validation.tolerances import load_tolerances
 
 def test_indicators_follow_the_declared_mapping():
     out = pd.DataFrame({
-        "peak_escalation": [1, 2, 3, 5, 6, 2, 2, 4],
-        "p_settlement": [0, 0, 0, 0, 0, 1, 0, 0],
-        "final_rung": [1, 2, 3, 5, 6, 0, 1, 1],
-        "final_tranche": [1, 2, 2, 4, 4, 1, 1, 3],
+        "peak_escalation": [1, 2, 3, 5, 6, 2, 2, 4, 3],
+        "p_settlement": [0, 0, 0, 0, 0, 1, 0, 0, 0],
+        "final_rung": [1, 2, 3, 5, 6, 0, 1, 1, 0],
+        "final_tranche": [1, 2, 2, 4, 4, 1, 1, 3, 1],
+        "war_weeks": [0, 0, 0, 4, 5, 0, 0, 2, 0],
+        "force_weeks": [0, 0, 2, 6, 8, 0, 0, 3, 6],
+        "end_kind": ["concession", "open", "fade", "war_end", "open", "settlement", "fade", "war_end", "concession"],
     })
-    traj = pd.DataFrame({"weeks_at_war": [0, 0, 0, 4, 5, 0, 0, 2]})
-    ind = indicators(out, traj, initial_rung=2)
-    assert ind["peak_le2"].tolist() == [True, True, False, False, False, True, True, False]
-    assert ind["peak_eq3"].tolist() == [False, False, True, False, False, False, False, False]
-    # rung >= 4 for at most 4 weeks: serious clashes; more than 4: war
-    assert ind["war_short"].tolist() == [False, False, False, True, False, False, False, True]
-    assert ind["war_long"].tolist() == [False, False, False, False, True, False, False, False]
-    for k in ("peak_le2", "peak_eq3", "war_short", "war_long"):
-        assert ind[k].dtype == bool
+    ind = indicators(out, initial_rung=2)
+    for k, v in ind.items():
+        assert v.dtype == bool, k
+    assert ind["peak_le2"].tolist() == [True, True, False, False, False, True, True, False, False]
+    assert ind["threat_stage"].tolist() == [True, False, False, False, False, True, True, False, True]
+    # mapping 1: rung >= 4 for at most 4 weeks is "serious clashes", more is war
+    assert ind["peak_eq3"].tolist() == [False, False, True, False, False, False, False, False, True]
+    assert ind["war_short"].tolist() == [False, False, False, True, False, False, False, True, False]
+    assert ind["war_long"].tolist() == [False, False, False, False, True, False, False, False, False]
     total = ind["peak_le2"].astype(int) + ind["peak_eq3"] + ind["war_short"] + ind["war_long"]
     assert (total == 1).all()  # the four ICB classes partition the runs
-    assert ind["threat_stage"].tolist() == [True, False, False, False, False, True, True, False]
-    # acquiescence: no settlement, below the starting rung and at tension or peace
-    acq = ind["acq_threat"] | ind["acq_imposed"]
-    assert acq.tolist() == [True, False, False, False, False, False, True, True]
-    assert ind["acq_imposed"].tolist() == [False, False, False, False, False, False, False, True]
+    acq = ind["acq_threat"] | ind["acq_imposed"]  # no settlement, ends below its start, at tension or peace
+    assert acq.tolist() == [True, False, False, False, False, False, True, True, True]
+    assert ind["acq_imposed"].tolist() == [False, False, False, False, False, False, False, True, False]
+    # mapping 2: war is rung >= 4 however long; force short of war split by its weeks
+    assert ind["peak_ge4"].tolist() == [False, False, False, True, True, False, False, True, False]
+    assert ind["force_short"].tolist() == [False, False, True, False, False, False, False, False, False]
+    assert ind["force_long"].tolist() == [False, False, False, False, False, False, False, False, True]
+    total = ind["peak_le2"].astype(int) + ind["force_short"] + ind["force_long"] + ind["peak_ge4"]
+    assert (total == 1).all()
+    # acquiescence 2: a concession, or ending below the start at tension or peace; never a settlement
+    acq2 = ind["acq2_threat"] | ind["acq2_imposed"]
+    assert acq2.tolist() == [True, False, False, False, False, False, True, True, True]
+    assert not (acq2 & (out["p_settlement"] > 0.5)).any()
+    conceded_high = out.assign(final_rung=[3] * 9)  # a concession counts whatever the rung read
+    acq2_high = indicators(conceded_high, initial_rung=2)
+    assert (acq2_high["acq2_threat"] | acq2_high["acq2_imposed"]).tolist() == (out["end_kind"] == "concession").tolist()
 
 
 def _set(counts_icb: np.ndarray, counts_mid: np.ndarray | None = None) -> SimulationSet:
@@ -80,7 +94,7 @@ def test_variant_weighting_of_facts():
 def test_conditional_facts_are_ratios_and_intervals_cover_crisis_spread():
     c = np.zeros((4, len(VARIANTS), 1, len(INDICATORS) + 1))
     c[..., -1] = 10
-    th, aq = INDICATORS.index("threat_stage"), INDICATORS.index("acq_threat")
+    th, aq = INDICATORS.index("threat_stage"), INDICATORS.index(SIM_FACTS["ties.acquiescence.threat"][2])
     c[:, :, 0, th] = [[2], [4], [6], [8]]
     c[:, :, 0, aq] = [[0], [2], [3], [8]]
     vals = simulated_values(_set(c), reps=500, seed=3)

@@ -33,9 +33,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from crisislab.doctrines.base import Doctrine
 from crisislab.errors import InputError, Problem
+from crisislab.limits import MAX_YAML_BYTES, read_text_limited
 from crisislab.model.state import Actions, Observation
 from crisislab.scenario.load import parse_yaml, problems_from_validation
 
+MAX_CONDITION_CHARS = 2000
+MAX_CONDITION_DEPTH = 64
 ACTION_FIELDS = {f.name for f in fields(Actions)} - {"unilateral"}
 OBSERVABLES = ("week", "rung", "last_action", "verified_weeks", "talks_open", "settled", "offer_state", "tranche", "cohesion", "frontline_trust", "enlarged")
 
@@ -44,11 +47,25 @@ _CMP = {ast.Lt: operator.lt, ast.LtE: operator.le, ast.Gt: operator.gt, ast.GtE:
 
 
 def compile_condition(text: str) -> ast.Expression:
-    """Parse and check a condition; raise ``ValueError`` naming what is not allowed."""
+    """Parse and check a condition; raise ``ValueError`` naming what is not allowed.
+
+    A condition is at most :data:`MAX_CONDITION_CHARS` characters and
+    :data:`MAX_CONDITION_DEPTH` operations deep (it is evaluated recursively).
+    """
+    if len(text) > MAX_CONDITION_CHARS:
+        raise ValueError(f"condition {text[:40]!r}... has {len(text):,} characters; at most {MAX_CONDITION_CHARS:,} are allowed")
     try:
         tree = ast.parse(text, mode="eval")
     except SyntaxError as exc:
         raise ValueError(f"condition {text!r} is not a valid expression ({exc.msg})") from None
+    except (RecursionError, MemoryError):
+        raise ValueError(f"condition {text[:40]!r}... is nested too deeply to parse") from None
+    stack: list[tuple[ast.AST, int]] = [(tree, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_CONDITION_DEPTH:
+            raise ValueError(f"condition {text[:40]!r}... nests more than {MAX_CONDITION_DEPTH} operations; split it into several rules")
+        stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
     for node in ast.walk(tree):
         ok = isinstance(node, (ast.Expression, ast.BoolOp, ast.And, ast.Or, ast.UnaryOp, ast.Not, ast.USub, ast.Compare, ast.BinOp, ast.Name, ast.Constant, ast.Load)) or type(node) in _BIN or type(node) in _CMP
         if not ok:
@@ -175,10 +192,9 @@ class RuleDoctrine(Doctrine):
 def load_rule_doctrine(path: str | Path) -> RuleDoctrine:
     """Load a YAML doctrine file; errors name the file, the rule and what is wrong."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(str(path), [Problem("(path)", f"an unreadable file ({exc})", "a readable UTF-8 YAML file")]) from None
+    if path.is_dir():
+        raise InputError(str(path), [Problem("(path)", "a directory", "a YAML doctrine file")])
+    text = read_text_limited(path, str(path), MAX_YAML_BYTES, "YAML doctrine file")
     data = parse_yaml(text, str(path))
     try:
         spec = RuleSpec.model_validate(data)

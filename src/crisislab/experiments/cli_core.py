@@ -176,7 +176,15 @@ def register(app: typer.Typer) -> None:
             return
         if fmt is Format.csv:
             rows = result.summary.merge(result.paired, on=["doctrine", "metric"], how="left", suffixes=("", "_paired"))
-            print(rows.rename(columns={"ci_low_paired": "diff_ci_low", "ci_high_paired": "diff_ci_high"}).to_csv(index=False), end="")
+            rows = rows.rename(columns={"ci_low_paired": "diff_ci_low", "ci_high_paired": "diff_ci_high"})
+            # say in the table itself what diff is: against which doctrine, and whether its CI excludes 0
+            paired = rows["doctrine"] != result.doctrines[0]
+            rows["diff_vs"] = [result.doctrines[0] if p else "" for p in paired]
+            rows["diff_ci_excludes_zero"] = [
+                ("true" if significant(lo, hi) else "false") if p and _finite(d) else ""
+                for p, d, lo, hi in zip(paired, rows["diff"], rows["diff_ci_low"], rows["diff_ci_high"], strict=True)
+            ]
+            print(rows.to_csv(index=False, na_rep=""), end="")
             return
         _compare_table(result)
 
@@ -225,10 +233,30 @@ def _write_parquet(path: Path, chunks: Any, advance: Any) -> None:
     tmp.replace(path)
 
 
+NA = "n/a"
+
+
 def _num(x: float, sign: bool = False, digits: int = 3) -> str:
     if x != x:  # NaN
-        return "-"
+        return NA
     return f"{x:+.{digits}g}" if sign else f"{x:.{digits}g}"
+
+
+def _finite(x: Any) -> bool:
+    return x == x and x not in (float("inf"), float("-inf"))
+
+
+def _mean_cell(r: Any) -> str:
+    """``mean ±half-width``; ``n/a`` without a mean, the mean alone without an interval."""
+    if not _finite(r["mean"]):
+        return NA
+    half = (r["ci_high"] - r["ci_low"]) / 2
+    return f"{_num(r['mean'])} ±{_num(half, digits=2)}" if _finite(half) else _num(r["mean"])
+
+
+def significant(lo: float, hi: float) -> bool:
+    """The 95% interval of a paired difference excludes zero (False when there is none)."""
+    return bool(_finite(lo) and _finite(hi) and (lo > 0 or hi < 0))
 
 
 def _compare_table(result: Any) -> None:
@@ -241,17 +269,30 @@ def _compare_table(result: Any) -> None:
         table.add_column(n, overflow="fold")
     summ = result.summary.set_index(["doctrine", "metric"])
     pair = result.paired.set_index(["doctrine", "metric"]) if len(result.paired) else None
+    missing = starred = False
     for metric in METRICS:
         cells = []
         for n in names:
-            r = summ.loc[(n, metric)]
-            half = (r["ci_high"] - r["ci_low"]) / 2
-            text = f"{_num(r['mean'])} ±{_num(half, digits=2)}"
+            text = _mean_cell(summ.loc[(n, metric)])
+            missing |= text == NA
             if pair is not None and (n, metric) in pair.index:
                 d = pair.loc[(n, metric)]
-                sig = (d["ci_low"] > 0) or (d["ci_high"] < 0)
-                text += f"\n{'[bold]' if sig else '[dim]'}Δ{_num(d['diff'], sign=True)}{'[/bold]' if sig else '[/dim]'}"
+                if _finite(d["diff"]):
+                    sig = significant(d["ci_low"], d["ci_high"])
+                    starred |= sig
+                    # the star says it in plain text; bold/dim only repeat it where styles show
+                    text += f"\n{'[bold]' if sig else '[dim]'}Δ{_num(d['diff'], sign=True)}{'*' if sig else ''}{'[/bold]' if sig else '[/dim]'}"
+                else:
+                    text += f"\n[dim]Δ {NA}[/dim]"
+                    missing = True
             cells.append(text)
         table.add_row(metric, *cells)
     console.print(table)
-    console.print("[dim]Δ in bold: the 95% CI of the paired difference excludes zero.[/dim]")
+    notes = []
+    if len(names) > 1:
+        notes.append(f"Δ: paired difference, the mean over the same runs of (doctrine − {names[0]})"
+                     + ("; * marks a Δ whose 95% CI excludes zero." if starred else "; no Δ here has a 95% CI that excludes zero."))
+    if missing:
+        notes.append("n/a: no value, e.g. weeks_to_settlement of a doctrine none of whose runs settles.")
+    for note in notes:
+        console.print(note, style="dim", highlight=False, soft_wrap=True)

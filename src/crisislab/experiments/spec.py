@@ -37,9 +37,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from crisislab.doctrines import PRESETS
 from crisislab.errors import InputError, Problem, short_repr
+from crisislab.limits import MAX_YAML_BYTES, read_bytes_limited
 from crisislab.model.outcomes import METRICS as OUTCOME_METRICS
 from crisislab.scenario.load import load_scenario, parse_yaml, problems_from_validation
 from crisislab.scenario.schema import Scenario
+
+MAX_POLICIES = 10_000  # lever combinations (doctrine x parameters x settings) in one experiment
 
 #: Outcome metrics every model returns (fixed names, see DESIGN.md).
 METRICS: tuple[str, ...] = OUTCOME_METRICS
@@ -408,6 +411,15 @@ class ExperimentSpec(_Strict):
                 total *= len(u.values) if u.values is not None else self.sampler.levels
             if total > 10_000_000:
                 raise ValueError(f"the full factorial design has {total} points; at most 10,000,000 are allowed")
+        settings = math.prod(len(v) for v in self.levers.settings.values())
+        policies = 0
+        for d in self.levers.doctrines:
+            policies += math.prod(len(v) if isinstance(v, list) else 1 for v in d.params.values()) * settings
+            if policies > MAX_POLICIES:
+                break
+        if policies > MAX_POLICIES:
+            raise ValueError(f"the levers make more than {MAX_POLICIES:,} policies (doctrines x parameter values x settings); "
+                             f"at most {MAX_POLICIES:,} are allowed")
         return self
 
     # -- derived -------------------------------------------------------------------------
@@ -643,13 +655,11 @@ def load_experiment(path: str | Path) -> LoadedExperiment:
         raise InputError(source, [Problem("(path)", "no such file", "an experiment YAML file")], summary="cannot be found")
     if p.is_dir():
         raise InputError(source, [Problem("(path)", "a directory", "an experiment YAML file")])
+    raw = read_bytes_limited(p, source, MAX_YAML_BYTES, "YAML experiment file")
     try:
-        raw = p.read_bytes()
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise InputError(source, [Problem("(whole file)", "bytes that are not UTF-8 text", "a UTF-8 YAML file")]) from None
-    except OSError as exc:
-        raise InputError(source, [Problem("(path)", f"an unreadable file ({exc.strerror})", "a readable YAML file")]) from None
     loaded = experiment_from_text(text, source, base_dir=p.parent)
     loaded.file_sha256 = hashlib.sha256(raw).hexdigest()
     return loaded

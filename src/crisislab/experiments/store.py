@@ -44,6 +44,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from crisislab.errors import InputError, Problem
+from crisislab.limits import read_json_limited
 
 CHUNK_RE = re.compile(r"^chunk-(\d{6})\.parquet$")
 MANIFEST = "manifest.json"
@@ -130,15 +131,17 @@ class ResultStore:
 
     def read_manifest(self, experiment_id: str) -> dict[str, Any]:
         path = self.exp_dir(experiment_id) / MANIFEST
-        try:
-            return json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            known = ", ".join(m["experiment_id"] for m in self.manifests()) or "none yet"
+        if not path.is_file():
+            known = ", ".join(str(m.get("experiment_id")) for m in self.manifests()) or "none yet"
             raise InputError(
                 experiment_id,
                 [Problem("experiment id", f"no experiment of that id in {self.root}", f"one of: {known}")],
                 summary="cannot be found",
-            ) from None
+            )
+        data = read_json_limited(path, what="experiment manifest")
+        if not isinstance(data, dict):
+            raise InputError(str(path), [Problem("(top level)", f"a JSON {type(data).__name__}", "the manifest object written with the experiment")])
+        return data
 
     def write_manifest(self, experiment_id: str, manifest: dict[str, Any]) -> None:
         data = json.dumps(manifest, indent=2, sort_keys=False, default=str).encode()
@@ -152,8 +155,10 @@ class ResultStore:
         for d in sorted(self.root.iterdir()):
             mf = d / MANIFEST
             if mf.is_file():
-                with contextlib.suppress(OSError, json.JSONDecodeError):
-                    out.append(json.loads(mf.read_text(encoding="utf-8")))
+                with contextlib.suppress(InputError):
+                    m = read_json_limited(mf, what="experiment manifest")
+                    if isinstance(m, dict):
+                        out.append(m)
         out.sort(key=lambda m: m.get("created", ""))
         return out
 

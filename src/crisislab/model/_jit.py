@@ -18,15 +18,15 @@ from typing import Any
 import numpy as np
 from numba import njit
 
-_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
-_M1 = np.uint64(0xBF58476D1CE4E5B9)
-_M2 = np.uint64(0x94D049BB133111EB)
-_MEMBER = np.uint64(0xD1B54A32D192ED03)
-_S30 = np.uint64(30)
-_S27 = np.uint64(27)
-_S31 = np.uint64(31)
-_S11 = np.uint64(11)
-_INV53 = 1.0 / 9007199254740992.0
+from crisislab.model.hash_constants import ATTEMPT as _ATTEMPT
+from crisislab.model.hash_constants import INV53 as _INV53
+from crisislab.model.hash_constants import M1 as _M1
+from crisislab.model.hash_constants import M2 as _M2
+from crisislab.model.hash_constants import MEMBER as _MEMBER
+from crisislab.model.hash_constants import S11 as _S11
+from crisislab.model.hash_constants import S27 as _S27
+from crisislab.model.hash_constants import S30 as _S30
+from crisislab.model.hash_constants import S31 as _S31
 
 _opts: Any = {"cache": True, "nogil": True, "error_model": "numpy"}
 
@@ -70,7 +70,6 @@ def uniform_2d(key: np.ndarray, counter: np.uint64, m: int) -> np.ndarray:
 # counter ``a + k * _ATTEMPT``; the attempt count is a pure function of the counters, so a
 # run's draws never depend on the other runs in its batch. About 79 % of attempts succeed
 # (the chance of 60 failures in a row is below 1e-40). Member 2q and 2q + 1 share pair q.
-_ATTEMPT = np.uint64(0x632BE59BD9B4E019)
 
 
 @njit(inline="always", **_opts)

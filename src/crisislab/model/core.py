@@ -61,13 +61,15 @@ def base_utility(s: State, p: Params, a: Actions, rng: Streams) -> State:
 
     Escalating pays by the type's aggression (less against a capable defender) and by
     resolve and legitimacy at home; each rung up costs more, crossing to nuclear use most.
-    From the use of force on, escalating also pays by the challenger's optimism about the
-    war (private information), and starting a war costs ``war_threshold`` more.
+    From mobilisation on, escalating also pays by the challenger's optimism about a fight
+    (private information: limited force is the gamble, and the signal, of a side that
+    believes it would do well; Fearon 1995, Slantchev 2005), and starting a war costs
+    ``war_threshold`` more.
     De-escalating costs face in proportion to resolve and is helped by economic damage; at
     war it is helped by the costs of fighting so far and hindered by remaining optimism.
     """
     t = s.adversary_type
-    fighting = s.rung >= FORCE
+    gamble = s.rung >= CALM  # the next step up is force, a gamble on how a fight would go
     at_war = s.rung >= WAR
     s.u_escalate = (
         ESCALATE_GAIN * p.aggression[t] * (1.0 - 0.6 * s.defender_capability)
@@ -75,7 +77,7 @@ def base_utility(s: State, p: Params, a: Actions, rng: Streams) -> State:
         - RUNG_COST * (s.rung - 1)
         - MOVE_COST
         - NUCLEAR_TABOO * (s.rung >= TOP - 1)
-        + fighting * (p.dyn["optimism_weight"] * s.optimism)
+        + gamble * (p.dyn["optimism_weight"] * s.optimism)
         - p.dyn["war_threshold"] * (s.rung == FORCE)
     )
     s.u_deescalate = (
@@ -95,8 +97,8 @@ def coercion(s: State, p: Params, a: Actions, rng: Streams) -> State:
 
     Expected cost: the damage in force plus the rest of the threatened package (the top
     tranche) times its credibility, the coalition's resolve as read by the target (M09) times
-    its leverage (perceived unity, M01) times the believed permanence (M06), valued over time
-    as in M05. What compliance costs: the challenge's gain and the face lost by backing down.
+    its leverage (perceived unity, M01), valued over time as in M05 (believed to persist with
+    the permanence that M06 erodes). What compliance costs: the challenge's gain and the face lost by backing down.
     Each week the question is put with probability ``comply_rate`` and answered by a logit
     of precision ``rationality``. Compliance ends the crisis at peace (a concession).
     """
@@ -104,10 +106,13 @@ def coercion(s: State, p: Params, a: Actions, rng: Streams) -> State:
     live = ~s.ended & (s.rung >= 1) & (s.tranche >= 1)
     top = float(p.tranche_damage[-1])
     now = p.tranche_damage[s.tranche]
-    cred = clip01(s.perceived_resolve * s.leverage * s.permanence)
+    cred = clip01(s.perceived_resolve * s.leverage)
     expected = (now + cred * (top - now)) * s.isolation
     delta = p.k["deterrence_inequality"]["discount"]
-    cost = p.dyn["coercion_weight"] * expected * s.permanence / (1.0 - delta * s.permanence) * (1.0 - 0.5 * s.adversary_resolve)
+    # M05's valuation: damage believed to persist with probability `permanence`; with M05
+    # off, persistence plays no part and sanctions are valued as if certain to stay
+    pi = s.permanence if p.s("deterrence_inequality") > 0 else 1.0
+    cost = p.dyn["coercion_weight"] * expected * pi / (1.0 - delta * pi) * (1.0 - 0.5 * s.adversary_resolve)
     stake = ESCALATE_GAIN * p.aggression[t] * (1.0 - 0.6 * s.defender_capability) + FACE_COST * s.adversary_resolve
     z = np.clip(float(p.rationality) * (cost - stake), -50.0, 50.0)
     prob = p.dyn["comply_rate"] / (1.0 + np.exp(-z))
@@ -163,6 +168,7 @@ def ladder_move(s: State, p: Params, a: Actions, rng: Streams) -> State:
 def inadvertent_climb(s: State, p: Params, a: Actions, rng: Streams) -> State:
     """An accident of misperception climbs one rung."""
     prob = inadvertent_climb_probability(s, p) * ~s.ended
+    s.accident_risk = s.accident_risk + prob
     climb = rng.uniform(s.week, Slot.INADVERTENT) < prob
     s.rung = np.minimum(s.rung + climb, TOP)
     s.action = np.where(climb, np.maximum(s.action, 1), s.action)
@@ -173,6 +179,7 @@ def inadvertent_climb(s: State, p: Params, a: Actions, rng: Streams) -> State:
 def deep_strike_spiral(s: State, p: Params, a: Actions, rng: Streams) -> State:
     """Long-range strikes supplied with aid can provoke a climb at the war rungs."""
     prob = deep_strike_probability(s, p, a) * ~s.ended
+    s.accident_risk = s.accident_risk + prob
     climb = rng.uniform(s.week, Slot.DEEP_STRIKE) < prob
     s.rung = np.minimum(s.rung + climb, TOP)
     s.action = np.where(climb, np.maximum(s.action, 1), s.action)
@@ -183,6 +190,8 @@ def deep_strike_spiral(s: State, p: Params, a: Actions, rng: Streams) -> State:
 def loss_of_control(s: State, p: Params, a: Actions, rng: Streams) -> State:
     """A catastrophe under shared risk jumps to the top of the ladder."""
     prob = catastrophe_probability(s, p, a) * ~s.ended
+    s.accident_risk = s.accident_risk + prob
+    s.catastrophe_risk = s.catastrophe_risk + prob
     boom = rng.uniform(s.week, Slot.CATASTROPHE) < prob
     s.catastrophes = s.catastrophes + boom
     s.rung = np.where(boom, TOP, s.rung)
@@ -205,15 +214,18 @@ def bookkeeping(s: State, p: Params, a: Actions, rng: Streams) -> State:
 @mechanism("core")
 def fighting(s: State, p: Params, a: Actions, rng: Streams) -> State:
     """Weeks of force and of war; at war the challenger pays ``war_cost_rate`` a week (more
-    at the higher rungs) and learns the balance from battlefield news: its optimism moves
-    toward the news by ``learning`` a week (Slantchev 2003; Smith and Stam 2004)."""
+    at the higher rungs). Fighting reveals the balance (Slantchev 2003; Smith and Stam 2004):
+    the challenger's optimism moves toward noisy battlefield news by ``learning`` a week at
+    war and by half of it in clashes short of war."""
+    fight = (s.rung >= FORCE) & ~s.ended
     war = (s.rung >= WAR) & ~s.ended
     s.war_weeks = s.war_weeks + war
     s.force_weeks = s.force_weeks + ((s.rung == FORCE) & ~s.ended)
-    if war.any():
+    if fight.any():
         s.war_cost = s.war_cost + war * p.dyn["war_cost_rate"] * (1.0 + 0.5 * (s.rung - WAR))
         news = p.dyn["battle_noise"] * rng.normal(s.week, Slot.BATTLE)
-        s.optimism = np.where(war, s.optimism + p.dyn["learning"] * (news - s.optimism), s.optimism)
+        rate = p.dyn["learning"] * np.where(war, 1.0, 0.5)
+        s.optimism = np.where(fight, s.optimism + rate * (news - s.optimism), s.optimism)
     return s
 
 
@@ -246,13 +258,18 @@ def coalition_response(s: State, p: Params, a: Actions, rng: Streams) -> State:
 @mechanism("core")
 def settlement(s: State, p: Params, a: Actions, rng: Streams) -> State:
     """Draw settlements with a hazard set by the zone of agreement (M20), mediation (M25),
-    the rung and leverage (M01); deals never cross red lines (M31). Coordinated talks settle
+    the rung and leverage (M01); deals never cross red lines (M31). Private information
+    lowers it (Fearon 1995): an offer inside the zone as the coalition reads it is missed
+    more often the further the challenger's optimism is from the truth, which is why the
+    information a formulating mediator brings (M25) and the news of fighting both help. Coordinated talks settle
     at the full rate, the parties' own channel at ``direct_share`` of it."""
     k = p.k["agenda_linkage"]
     live = ~s.ended
     open_ = s.talks_open & live
-    fz = clip((s.zone + 0.1) / 0.2, 0.0, 1.5)
-    hazard = k["base_rate"] * fz * mediation_multiplier(s, p, a) * (1.0 - s.rung / 8.0) * (0.5 + 0.5 * s.leverage)
+    fz = clip((s.zone + 0.1) / 0.2, 0.0, 5.0)
+    # private information (the challenger's optimism, either way) makes offers miss
+    known = 1.0 / (1.0 + p.dyn["uncertainty_weight"] * np.abs(s.optimism))
+    hazard = k["base_rate"] * fz * known * mediation_multiplier(s, p, a) * (1.0 - s.rung / 8.0) * (0.5 + 0.5 * s.leverage)
     hazard = np.where(live, clip(hazard * np.where(open_, 1.0, p.dyn["direct_share"]), 0.0, 0.9), 0.0)
     s.adversary_concessions = s.adversary_concessions + 0.01 * open_ * s.leverage * s.perceived_resolve
     win = rng.uniform(s.week, Slot.SETTLE) < hazard
@@ -283,9 +300,11 @@ def settlement(s: State, p: Params, a: Actions, rng: Streams) -> State:
 
 @mechanism("core")
 def crisis_end(s: State, p: Params, a: Actions, rng: Streams) -> State:
-    """A crisis that has calmed (no fighting, no escalation this week) fades without any
-    agreement with hazard ``fade_rate`` at mobilisation, 50 % more per rung below it."""
-    calm = ~s.ended & (s.rung <= CALM) & (s.action <= 0)
+    """A crisis short of war that did not escalate this week fades without any agreement
+    (a stalemate, the commonest end of a dispute; Jones, Bremer and Singer 1996): hazard
+    ``fade_rate`` at mobilisation, 50 % more per rung below it and half of it while force
+    short of war is being used (clashes that stop)."""
+    calm = ~s.ended & (s.rung <= FORCE) & (s.action <= 0)
     if calm.any():
         hazard = p.dyn["fade_rate"] * (1.0 + 0.5 * (CALM - s.rung))
         fade = calm & (rng.uniform(s.week, Slot.FADE) < hazard)

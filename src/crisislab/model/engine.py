@@ -166,6 +166,8 @@ def initial_state(p: Params, rng: Streams) -> State:
         bypasses=z.copy(),
         unearned_meetings=z.copy(),
         catastrophes=z.copy(),
+        accident_risk=z.copy(),
+        catastrophe_risk=z.copy(),
         u_escalate=z.copy(),
         u_deescalate=z.copy(),
         action=np.zeros(n, dtype=np.int64),

@@ -23,14 +23,16 @@ from enum import IntEnum
 import numpy as np
 
 from crisislab.model import kernels
-
-_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
-_M1 = np.uint64(0xBF58476D1CE4E5B9)
-_M2 = np.uint64(0x94D049BB133111EB)
-_MEMBER = np.uint64(0xD1B54A32D192ED03)
-_S30, _S27, _S31, _S11 = (np.uint64(k) for k in (30, 27, 31, 11))
-_ATTEMPT = np.uint64(0x632BE59BD9B4E019)  # counter step between attempts of the polar method
-_INV53 = 1.0 / 9007199254740992.0
+from crisislab.model.hash_constants import ATTEMPT as _ATTEMPT
+from crisislab.model.hash_constants import GOLDEN as _GOLDEN
+from crisislab.model.hash_constants import INV53 as _INV53
+from crisislab.model.hash_constants import M1 as _M1
+from crisislab.model.hash_constants import M2 as _M2
+from crisislab.model.hash_constants import MEMBER as _MEMBER
+from crisislab.model.hash_constants import S11 as _S11
+from crisislab.model.hash_constants import S27 as _S27
+from crisislab.model.hash_constants import S30 as _S30
+from crisislab.model.hash_constants import S31 as _S31
 
 
 class Slot(IntEnum):
@@ -78,7 +80,7 @@ class Streams:
         return int(self._key.shape[0])
 
     def _counter(self, step: int, slot: int) -> np.uint64:
-        return np.uint64((((int(step) << 8) + int(slot)) * 0x9E3779B97F4A7C15) & 0xFFFFFFFFFFFFFFFF)
+        return np.uint64((((int(step) << 8) + int(slot)) * int(_GOLDEN)) & 0xFFFFFFFFFFFFFFFF)
 
     def _bits(self, step: int, slot: int, members: int | None) -> np.ndarray:
         """The raw 64-bit hashes in plain NumPy (the specification the kernels follow)."""

@@ -78,6 +78,8 @@ class State:
     bypasses: np.ndarray  # [R] count of outreach bypassing frontline states
     unearned_meetings: np.ndarray  # [R] count
     catastrophes: np.ndarray  # [R] count
+    accident_risk: np.ndarray  # [R] sum of the weekly probabilities of uncontrolled climbs (M13, M14, M27)
+    catastrophe_risk: np.ndarray  # [R] the part of accident_risk that is loss of control (M27)
     u_escalate: np.ndarray  # [R] utility terms, rebuilt every step
     u_deescalate: np.ndarray  # [R]
     action: np.ndarray  # [R] adversary action this step

@@ -132,16 +132,74 @@ def verify_cmd(
     ledger: Annotated[Path, typer.Argument(help="a ledger written by `policy replay`")],
     head: Annotated[str | None, typer.Option("--head", help="an anchor SEQ:HASH kept elsewhere (as printed by `policy replay`)")] = None,
     deep: Annotated[bool, typer.Option("--deep", help="also check that every entry is stored as canonical JSON")] = False,
+    keys: Annotated[Path | None, typer.Option("--keys", help="keyring with the members' and the console's public keys "
+                                              "(keyring.json of the web app's data folder, or a copy kept elsewhere); "
+                                              "needed for a policy console's ledger")] = None,
     fmt: FormatOpt = Format.table,
 ) -> None:
-    """Check the ledger's hash chain; name the first bad entry (exit code 2 if there is one)."""
+    """Check the ledger's hash chain and, for a console's ledger, every signed vote and decision
+    against the keyring; name the first bad entry (exit code 2 if there is one)."""
+    from crisislab.policy.signing import Keyring
+
     anchor = parse_anchor(head) if head is not None else None
-    res = verify(ledger, anchor=anchor, deep=deep)
+    keyring = Keyring.load(keys) if keys is not None else None
+    res = verify(ledger, anchor=anchor, deep=deep, keyring=keyring)
     d = res.as_dict()
     rows = [{"field": k, "value": ", ".join(v) if isinstance(v, list) else v} for k, v in d.items()]
     emit(fmt, [d] if fmt is Format.csv else rows, json_data=d, title="Ledger verification")
     if not res.ok:
-        raise InputError(str(ledger), [Problem(f"entry {res.first_bad}", res.problem, "an unbroken hash chain")], summary="fails verification")
+        expected = "an unbroken hash chain" + (" and valid signatures" if res.signed else "")
+        raise InputError(str(ledger), [Problem(f"entry {res.first_bad}", res.problem, expected)], summary="fails verification")
+    if res.signed and keyring is None:
+        raise InputError(str(ledger), [Problem("--keys", "a policy console's ledger, whose votes and decisions are signed, and no keyring",
+                                               "--keys KEYRING (the members' public keys) to check every signature")],
+                         summary="is verified only in part")
+
+
+key_app = typer.Typer(help="Ed25519 keys for members that sign their own veto votes.", no_args_is_help=True)
+policy_app.add_typer(key_app, name="key")
+
+
+@key_app.command("generate")
+def key_generate(
+    out: Annotated[Path, typer.Option("--out", "-o", help="file to write the private key to (PEM; readable by you only)")],
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """Make a key pair: the private key goes to --out (keep it), the public key is printed
+    (give it to the web app's administrator: `crisislab serve key add MEMBER PUBLIC_KEY`)."""
+    from crisislab.policy import signing
+
+    if out.exists():
+        raise InputError(str(out), [Problem("--out", "an existing file", "a new file (a key is never overwritten)")])
+    key = signing.new_key()
+    try:
+        signing.write_private(out, key)
+    except OSError as exc:
+        raise InputError(str(out), [Problem("--out", f"an unwritable file ({exc.strerror})", "a file the key can be written to")]) from None
+    public = signing.public_b64(key)
+    row = {"private_key_file": str(out), "public_key": public, "key_id": signing.key_id(public)}
+    emit(fmt, [row], json_data=row, title="new signing key")
+
+
+@key_app.command("sign")
+def key_sign(
+    key: Annotated[Path, typer.Argument(help="your private key file (from `policy key generate`)")],
+    payload: Annotated[str, typer.Argument(help="the payload to sign, exactly as given by GET /api/policy/<policy>/vote/payload ('-': read it from stdin)")],
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """Sign a vote payload; print the signature object to send with the vote."""
+    import sys
+
+    from crisislab.policy import signing
+
+    text = sys.stdin.read().rstrip("\n") if payload == "-" else payload
+    try:
+        json.loads(text)
+    except ValueError:
+        raise InputError("PAYLOAD", [Problem("(value)", repr(text)[:60], "the JSON payload of /vote/payload, unchanged")]) from None
+    sig = signing.sign(signing.read_private(key), text.encode("utf-8"))
+    out = {"key": sig["key"], "sig": sig["sig"]}
+    emit(fmt, [out], json_data=out, title="signature (send it as the vote's \"signature\")")
 
 
 @policy_app.command("explain")

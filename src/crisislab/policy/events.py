@@ -30,7 +30,9 @@ Missing values may be written as an empty field, ``NA``, ``NaN``, ``null`` or ``
 Events must come in time order (equal dates in any order). Any bad line raises an
 :class:`~crisislab.errors.InputError` naming the file and line; with ``skip_bad`` the bad
 line is written to that file (one JSON object per line: file, line, found, expected, raw)
-and reading goes on. Every line is accounted for: ``events + skipped == lines``.
+and reading goes on. Every line is accounted for: ``events + skipped == lines``. A line
+longer than :data:`~crisislab.limits.MAX_LINE_CHARS` characters is a bad line (it is never
+held in memory whole).
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from crisislab.errors import InputError, Problem, short_repr
+from crisislab.limits import MAX_LINE_CHARS, bounded_lines
 from crisislab.policy.cameo import CameoTable
 
 MISSING = frozenset({"", "na", "n/a", "nan", "null", "none"})
@@ -286,16 +289,21 @@ class EventReader:
 
     def _delimited(self, fh: IO[str], delim: str) -> Iterator[Event]:
         self.stats.layout = "tsv" if delim == "\t" else "csv"
+        long: set[int] = set()  # numbers of lines cut short by bounded_lines
+        lines = bounded_lines(fh, long)
         if delim == "\t":
-            reader = csv.reader(fh, delimiter=delim, quoting=csv.QUOTE_NONE, strict=False)
+            reader = csv.reader(lines, delimiter=delim, quoting=csv.QUOTE_NONE, strict=False)
         else:
-            reader = csv.reader(fh, delimiter=delim, quoting=csv.QUOTE_MINIMAL, strict=False)
+            reader = csv.reader(lines, delimiter=delim, quoting=csv.QUOTE_MINIMAL, strict=False)
         try:
             header = next(reader)
         except StopIteration:
             raise InputError(str(self.path), [Problem("line 1", "an empty file", "a header line naming the columns")]) from None
         except csv.Error as exc:
             raise InputError(str(self.path), [Problem("line 1", f"an unreadable header ({exc})", "a header line naming the columns")]) from None
+        if long:
+            raise InputError(str(self.path), [Problem("line 1", f"a header line of more than {MAX_LINE_CHARS:,} characters",
+                                                      "a header line naming the columns")], summary="has a bad line")
         _check_text(header, str(self.path), 1)
         index, fallback = self._columns(header)
         missing = [k for k in REQUIRED if k not in index]
@@ -337,6 +345,10 @@ class EventReader:
                 continue
             line = reader.line_num
             stats.lines += 1
+            if long:  # a line of this row was too long and was dropped: the row is not what the file says
+                long.clear()
+                self._bad(line, f"a line of more than {MAX_LINE_CHARS:,} characters", f"event lines of at most {MAX_LINE_CHARS:,} characters", "")
+                continue
             if len(row) == ncols:
                 row.append("")
                 day = dcache.get(row[i_date])
@@ -397,10 +409,14 @@ class EventReader:
     def _jsonl(self, fh: IO[str]) -> Iterator[Event]:
         self.stats.layout = "jsonl"
         stats = self.stats
-        for line, text in enumerate(fh, start=1):
+        long: set[int] = set()
+        for line, text in enumerate(bounded_lines(fh, long), start=1):
             stats.lines += 1
             raw = text.rstrip("\r\n")
             try:
+                if long:
+                    long.clear()
+                    raise _Bad(f"a line of more than {MAX_LINE_CHARS:,} characters", f"event lines of at most {MAX_LINE_CHARS:,} characters")
                 if not raw.strip():
                     raise _Bad("an empty line", "a JSON object")
                 if not _is_text([raw]):

@@ -16,7 +16,10 @@ table records the head (last ``seq`` and ``hash``) in the same transaction, whic
 the removal of entries at the end; an anchor kept elsewhere (``--head SEQ:HASH``) also
 catches a rewrite of the whole tail.
 
-:func:`verify` walks the chain and names the first bad entry.
+:func:`verify` walks the chain and names the first bad entry. A policy console's ledger also
+carries signatures (:mod:`crisislab.policy.signing`): each member's vote signed with that
+member's key and each decision with the console's, which catch a rewrite of the whole chain
+by someone without the keys; :func:`verify` checks them when given a keyring.
 """
 
 from __future__ import annotations
@@ -228,6 +231,8 @@ class VerifyResult:
     first_bad: int | None = None
     problem: str = ""
     notes: list[str] = field(default_factory=list)
+    signed: bool = False  # a console ledger: its votes and decisions carry signatures
+    signatures_checked: int | None = None  # votes + decisions whose signature was checked (None: not checked)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -238,6 +243,7 @@ class VerifyResult:
             "head_hash": self.head_hash,
             "first_bad_entry": self.first_bad,
             "problem": self.problem,
+            "signatures_checked": self.signatures_checked,
             "notes": self.notes,
         }
 
@@ -250,12 +256,34 @@ def parse_anchor(text: str) -> tuple[int, str]:
     return int(seq_s), h
 
 
-def verify(path: str | Path, *, anchor: tuple[int, str] | None = None, deep: bool = False) -> VerifyResult:
+def verify(path: str | Path, *, anchor: tuple[int, str] | None = None, deep: bool = False, keyring: Any = None) -> VerifyResult:
     """Check the whole chain; name the first bad entry if there is one.
 
     ``anchor`` (``(seq, hash)`` kept elsewhere) must match the entry of that number; ``deep``
-    also checks that every body is canonical JSON.
+    also checks that every body is canonical JSON. ``keyring`` (a
+    :class:`~crisislab.policy.signing.Keyring`) also checks the signature of every vote and
+    decision of a policy console's ledger (:func:`~crisislab.policy.signing.verify_signatures`);
+    without one, a console ledger's result says that its signatures were not checked.
     """
+    res = _verify_chain(path, anchor, deep)
+    if res.entries == 0:
+        return res
+    from crisislab.policy import signing
+
+    res.signed = signing.is_console_ledger(path)
+    if not res.signed or not res.ok:
+        return res
+    if keyring is None:
+        res.notes.append("signatures not checked: this console ledger's votes and decisions are signed; pass the keyring (--keys)")
+        return res
+    check = signing.verify_signatures(path, keyring)
+    res.signatures_checked = check.votes + check.decisions
+    if not check.ok:
+        res.ok, res.first_bad, res.problem = False, check.first_bad, check.problem
+    return res
+
+
+def _verify_chain(path: str | Path, anchor: tuple[int, str] | None, deep: bool) -> VerifyResult:
     p = Path(path)
     if not p.exists():
         raise InputError(str(path), [Problem("(path)", "no such file", "a ledger written by `crisislab policy replay`")], summary="cannot be found")

@@ -19,12 +19,14 @@ from typing import Any
 from pydantic import ValidationError
 
 from crisislab.errors import InputError, Problem
+from crisislab.limits import MAX_YAML_BYTES, read_text_limited
 from crisislab.policy.cameo import CameoTable, load_table
 from crisislab.policy.compiled import CompiledPolicy
 from crisislab.policy.schema import Policy
 from crisislab.scenario.load import parse_yaml, problems_from_validation
 
 DEFAULT_POLICY = "conditionality"
+MAX_BASE_CHAIN = 16  # policies in one chain of ``base:`` references
 
 
 def shipped() -> dict[str, Path]:
@@ -63,12 +65,10 @@ def _read(name_or_path: str | Path, seen: tuple[str, ...] = ()) -> tuple[dict[st
     source = key if key in table else str(path)
     if source in seen:
         raise InputError(source, [Problem("base", f"a cycle of base policies ({' -> '.join((*seen, source))})", "a chain of base policies without cycles")])
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise InputError(source, [Problem("(whole file)", "bytes that are not UTF-8 text", "a UTF-8 YAML file")]) from None
-    except OSError as exc:
-        raise InputError(source, [Problem("(path)", f"an unreadable file ({exc.strerror})", "a readable YAML file")]) from None
+    if len(seen) >= MAX_BASE_CHAIN:
+        raise InputError(source, [Problem("base", f"a chain of more than {MAX_BASE_CHAIN} base policies ({' -> '.join((*seen[:3], '...', source))})",
+                                          f"at most {MAX_BASE_CHAIN} policies, each the base of the next")])
+    text = read_text_limited(path, source, MAX_YAML_BYTES, "YAML policy file")
     data = parse_yaml(text, source)
     base = data.pop("base", None)
     if base is not None:

@@ -82,20 +82,30 @@ class ReportOptions:
 
 
 def fmt(x: Any, digits: int = 3, sign: bool = False) -> str:
-    """A number for a table cell (``–`` for missing)."""
+    """A number for a table cell (``n/a`` for missing)."""
     v = F._finite(x)
     if v is None:
-        return "–" if not isinstance(x, str) else x
+        return "n/a" if not isinstance(x, str) else x
     if v != 0 and (abs(v) < 1e-3 or abs(v) >= 1e5):
         return f"{v:+.{digits}g}" if sign else f"{v:.{digits}g}"
     return f"{v:+.{digits}f}" if sign else f"{v:.{digits}f}"
 
 
+def interval_text(mean: Any, lo: Any, hi: Any, *, sign: bool = False) -> str:
+    """``mean [lo, hi]``; ``n/a`` where there is no mean (e.g. weeks to settlement when no
+    run settles), the mean alone where there is no interval."""
+    if F._finite(mean) is None:
+        return "n/a"
+    if F._finite(lo) is None or F._finite(hi) is None:
+        return fmt(mean, sign=sign)
+    return f"{fmt(mean, sign=sign)} [{fmt(lo, sign=sign)}, {fmt(hi, sign=sign)}]"
+
+
 def share_text(x: Any) -> str:
-    """A share as a whole percentage (``–`` when undefined, never ``-0%``)."""
+    """A share as a whole percentage (``n/a`` when undefined, never ``-0%``)."""
     v = F._finite(x)
     if v is None:
-        return "–"
+        return "n/a"
     return "0%" if abs(v) < 0.005 else f"{v:.0%}"
 
 
@@ -153,9 +163,8 @@ def _comparison_sections(res: Results, opts: ReportOptions, metrics: list[str]) 
         "type and the same random draws under every doctrine). Points are means; bars are 95% t-intervals.")
     sec.figures.append(("comparison", F.comparison_figure(cmp.summary, names, metrics)))
     summ = cmp.summary.set_index(["doctrine", "metric"])
-    sec.tables.append(Table("Mean [95% CI]", ["metric", *names],
-                            [[m, *[f"{fmt(summ.loc[(d, m), 'mean'])} [{fmt(summ.loc[(d, m), 'ci_low'])}, {fmt(summ.loc[(d, m), 'ci_high'])}]"
-                                   for d in names]] for m in metrics]))
+    sec.tables.append(Table("Mean [95% CI] (n/a: no value, e.g. weeks to settlement when no run settles)", ["metric", *names],
+                            [[m, *[interval_text(*summ.loc[(d, m), ["mean", "ci_low", "ci_high"]]) for d in names]] for m in metrics]))
     sec.tables.append(Table("Metric definitions", ["metric", "meaning"], [[m, DESCRIPTIONS.get(m, "")] for m in metrics]))
     pair = Section("paired", f"Paired differences against {names[0]}")
     pair.paragraphs.append(
@@ -164,9 +173,9 @@ def _comparison_sections(res: Results, opts: ReportOptions, metrics: list[str]) 
     if len(names) > 1:
         pair.figures.append(("paired-forest", F.forest_figure(cmp.paired, names[0], names, metrics)))
         p = cmp.paired.set_index(["doctrine", "metric"])
-        pair.tables.append(Table(f"Difference to {names[0]} [95% CI]", ["metric", *names[1:]],
-                                 [[m, *[f"{fmt(p.loc[(d, m), 'diff'], sign=True)} [{fmt(p.loc[(d, m), 'ci_low'], sign=True)}, "
-                                        f"{fmt(p.loc[(d, m), 'ci_high'], sign=True)}]" for d in names[1:]]] for m in metrics]))
+        pair.tables.append(Table(f"Difference to {names[0]}, doctrine − {names[0]} on the same runs [95% CI]", ["metric", *names[1:]],
+                                 [[m, *[interval_text(*p.loc[(d, m), ["diff", "ci_low", "ci_high"]], sign=True) for d in names[1:]]]
+                                  for m in metrics]))
     else:
         pair.notes.append("Only one doctrine: there is nothing to pair.")
     return sec, pair, cmp
@@ -278,7 +287,7 @@ def _attribution_section(res: Results, opts: ReportOptions, names: list[str]) ->
         sec.tables.append(Table(f"Explained part of Δ{metric} (doctrine − {baseline})",
                                 ["doctrine", "mechanism", "Δ with", "Δ without", "explained [95% CI]", "share"],
                                 [[r.doctrine, f"{r.mechanism_id} {r.mechanism}", fmt(r.diff, sign=True), fmt(r.diff_without, sign=True),
-                                  f"{fmt(r.explained, sign=True)} [{fmt(r.ci_low, sign=True)}, {fmt(r.ci_high, sign=True)}]",
+                                  interval_text(r.explained, r.ci_low, r.ci_high, sign=True),
                                   share_text(r.share)] for r in t.itertuples()]))
     return sec
 

@@ -29,6 +29,7 @@ import pandas as pd
 
 from crisislab.errors import InputError, Problem
 from crisislab.experiments.compare import Comparison, compare_outcomes
+from crisislab.limits import read_json_limited
 from crisislab.model.outcomes import METRICS
 from crisislab.scenario import Scenario, load_scenario, scenario_from_dict
 
@@ -163,10 +164,9 @@ def load_results(path: str | Path, *, scenario: str | None = None, seed: int | N
 def load_bundle(folder: Path) -> Results:
     """A result folder written by :func:`write_bundle` (the web app stores these)."""
     src = str(folder)
-    try:
-        meta = json.loads((folder / BUNDLE_META).read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise _bad(src, f"an unreadable meta.json ({exc})", "the meta.json written with the results") from None
+    meta = read_json_limited(folder / BUNDLE_META, f"{src}/{BUNDLE_META}", what="meta.json")
+    if not isinstance(meta, dict):
+        raise _bad(src, f"a meta.json holding a JSON {type(meta).__name__}", "the meta.json object written with the results")
     if not (folder / BUNDLE_OUTCOMES).is_file():
         raise _bad(src, "a result folder without outcomes.parquet", "outcomes.parquet next to meta.json")
     outcomes = _split(_read_parquet(folder / BUNDLE_OUTCOMES), src)
@@ -222,9 +222,9 @@ def _load_experiment(folder: Path) -> Results:
         f = folder / "analysis" / f"{name}.json"
         if f.is_file():
             try:
-                analyses[name] = json.loads(f.read_text(encoding="utf-8"))
-            except (OSError, json.JSONDecodeError):
-                notes.append(f"analysis/{name}.json is unreadable and was skipped.")
+                analyses[name] = read_json_limited(f, what="analysis file")
+            except InputError as exc:
+                notes.append(f"analysis/{name}.json is unreadable and was skipped ({exc.problems[0].found if exc.problems else exc}).")
     points = manifest.get("n_points")
     title = f"experiment {manifest.get('name', eid)} ({eid}): {len(outcomes)} policies over {points} points x {manifest.get('runs')} runs"
     notes.append("Means and intervals pool every sampled point and run; paired differences pair the same point and run across policies.")

@@ -2,7 +2,8 @@
 
 Every function takes plain tables (pandas) and returns a :class:`plotly.graph_objects.Figure`;
 nothing here simulates. Colours are fixed per doctrine within a figure set, so a doctrine
-has the same colour in every chart of a report.
+has the same colour in every chart of a report, and every chart that shows doctrines names
+them in its legend (also when there is only one; the comparison also on its x axes).
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ def comparison_figure(summary: pd.DataFrame, doctrines: Sequence[str], metrics: 
     fig = make_subplots(rows=rows, cols=cols, subplot_titles=list(metrics), vertical_spacing=0.32 / max(rows, 1) + 0.04)
     col = colors(doctrines)
     s = summary.set_index(["doctrine", "metric"])
+    named: set[str] = set()  # doctrines already in the legend
     for i, metric in enumerate(metrics):
         r, c = i // cols + 1, i % cols + 1
         for d in doctrines:
@@ -64,13 +66,20 @@ def comparison_figure(summary: pd.DataFrame, doctrines: Sequence[str], metrics: 
             if m is None:
                 continue
             fig.add_trace(go.Scatter(
-                x=[d], y=[m], mode="markers", marker={"color": col[d], "size": 10}, name=d, legendgroup=d, showlegend=i == 0,
+                x=[d], y=[m], mode="markers", marker={"color": col[d], "size": 10}, name=d, legendgroup=d, showlegend=d not in named,
                 error_y={"type": "data", "symmetric": False, "array": [(hi or m) - m], "arrayminus": [m - (lo or m)], "thickness": 2, "width": 6},
                 hovertemplate=f"<b>{d}</b><br>{metric}: %{{y:.4g}}<br>95% CI [{lo if lo is not None else float('nan'):.4g}, {hi if hi is not None else float('nan'):.4g}]<extra></extra>",
             ), row=r, col=c)
-        fig.update_xaxes(showticklabels=False, row=r, col=c)
-    fig.update_layout(template=TEMPLATE, height=260 * rows + 80, title="Doctrine comparison: mean and 95% CI per metric",
-                      legend={"orientation": "h", "y": -0.05}, margin={"t": 80})
+            named.add(d)
+        # the doctrines are named on every panel's x axis as well as in the legend
+        fig.update_xaxes(type="category", categoryorder="array", categoryarray=list(doctrines), tickangle=-30,
+                         tickfont={"size": 10}, row=r, col=c)
+    missing = [d for d in doctrines if d not in named]
+    if missing:  # no finite value at all: still named, so the chart says what it leaves out
+        fig.add_annotation(text="no value for " + ", ".join(missing), xref="paper", yref="paper", x=0, y=1.06,
+                           showarrow=False, font={"size": 11, "color": "#666"})
+    fig.update_layout(template=TEMPLATE, height=300 * rows + 80, title="Doctrine comparison: mean and 95% CI per metric",
+                      showlegend=True, legend={"orientation": "h", "y": -0.12, "title": {"text": "doctrine "}}, margin={"t": 80})
     return fig
 
 
@@ -82,6 +91,7 @@ def forest_figure(paired: pd.DataFrame, baseline: str, doctrines: Sequence[str],
                         vertical_spacing=0.3 / max(rows, 1) + 0.04)
     col = colors(doctrines)
     p = paired.set_index(["doctrine", "metric"]) if len(paired) else None
+    named: set[str] = set()
     for i, metric in enumerate(metrics):
         r, c = i // cols + 1, i % cols + 1
         for d in others:
@@ -98,14 +108,15 @@ def forest_figure(paired: pd.DataFrame, baseline: str, doctrines: Sequence[str],
                 x=[m], y=[d], mode="markers",
                 marker={"color": col[d], "size": 10, "symbol": "diamond" if sig else "circle-open", "line": {"width": 2, "color": col[d]}},
                 error_x={"type": "data", "symmetric": False, "array": [hi - m], "arrayminus": [m - lo], "thickness": 2, "width": 5},
-                name=d, legendgroup=d, showlegend=False,
+                name=f"{d} − {baseline}", legendgroup=d, showlegend=d not in named,
                 hovertemplate=f"<b>{d}</b> − {baseline}<br>{metric}: %{{x:+.4g}}<br>95% CI [{lo:+.4g}, {hi:+.4g}]<extra></extra>",
             ), row=r, col=c)
+            named.add(d)
         fig.add_vline(x=0, line={"color": "#888", "dash": "dot"}, row=r, col=c)  # type: ignore[arg-type]
         fig.update_yaxes(autorange="reversed", row=r, col=c)
     fig.update_layout(template=TEMPLATE, height=max(220, 40 * len(others) + 120) * rows,
                       title=f"Paired differences against {baseline} (same runs; filled diamond: 95% CI excludes 0)",
-                      margin={"t": 80, "l": 140})
+                      showlegend=True, legend={"orientation": "h", "y": -0.08}, margin={"t": 80, "l": 140})
     return fig
 
 
@@ -129,12 +140,12 @@ def fan_figure(bands: pd.DataFrame, doctrines: Sequence[str], variable: str = "r
         x = sub.week.to_numpy()
         _band(fig, x, sub.p05.to_numpy(), sub.p95.to_numpy(), col[d], 0.15, f"{d} 90%", d, r, c)
         _band(fig, x, sub.p25.to_numpy(), sub.p75.to_numpy(), col[d], 0.35, f"{d} 50%", d, r, c)
-        fig.add_trace(go.Scatter(x=x, y=sub.p50, mode="lines", line={"color": col[d], "width": 2.5}, name=d, showlegend=False,
+        fig.add_trace(go.Scatter(x=x, y=sub.p50, mode="lines", line={"color": col[d], "width": 2.5}, name=d, legendgroup=d,
                                  hovertemplate=f"<b>{d}</b> week %{{x}}<br>median %{{y:.3g}}<extra></extra>"), row=r, col=c)
     if variable == "rung":
         fig.update_yaxes(tickmode="array", tickvals=list(range(len(LADDER))), ticktext=list(LADDER), range=[-0.3, len(LADDER) - 0.7])
     fig.update_xaxes(title_text="week")
-    fig.update_layout(template=TEMPLATE, height=280 * rows + 90,
+    fig.update_layout(template=TEMPLATE, height=280 * rows + 90, showlegend=True, legend={"orientation": "h", "y": -0.15},
                       title=title or f"{variable} over time: median, 50% and 90% bands across runs", margin={"t": 90, "l": 130})
     return fig
 
@@ -151,7 +162,7 @@ def share_figure(bands: pd.DataFrame, doctrines: Sequence[str], variable: str = 
                                  hovertemplate=f"<b>{d}</b> week %{{x}}: %{{y:.1%}}<extra></extra>"))
     fig.update_yaxes(tickformat=".1~%", rangemode="tozero")
     fig.update_xaxes(title_text="week")
-    fig.update_layout(template=TEMPLATE, height=420, title=title or variable, legend={"orientation": "h", "y": -0.2})
+    fig.update_layout(template=TEMPLATE, height=420, title=title or variable, showlegend=True, legend={"orientation": "h", "y": -0.2})
     return fig
 
 
@@ -168,7 +179,7 @@ def trajectory_figure(bands: pd.DataFrame, doctrines: Sequence[str], variable: s
                                  hovertemplate=f"<b>{d}</b> week %{{x}}: median %{{y:.3f}}<extra></extra>"))
     fig.update_xaxes(title_text="week")
     fig.update_layout(template=TEMPLATE, height=420, title=title or f"{variable}: median and 50% band",
-                      legend={"orientation": "h", "y": -0.2})
+                      showlegend=True, legend={"orientation": "h", "y": -0.2})
     return fig
 
 
@@ -190,7 +201,7 @@ def attribution_figure(table: pd.DataFrame, baseline: str, metric: str, doctrine
         labels = [f"{a} {b}" for a, b in zip(s.mechanism_id, s.mechanism, strict=True)]
         share_text = ["–" if _finite(v) is None else ("0%" if abs(float(v)) < 0.005 else f"{float(v):.0%}") for v in s.share]
         fig.add_trace(go.Bar(
-            x=s.explained, y=labels, orientation="h", marker={"color": col[d]}, showlegend=False, name=d,
+            x=s.explained, y=labels, orientation="h", marker={"color": col[d]}, showlegend=True, name=f"{d} − {baseline}",
             error_x={"type": "data", "symmetric": False, "array": (s.ci_high - s.explained).to_numpy(), "arrayminus": (s.explained - s.ci_low).to_numpy()},
             text=share_text, textposition="outside", customdata=np.stack([s.diff_without, s.ci_low, s.ci_high], axis=1),
             hovertemplate="%{y}<br>explains %{x:+.4g} (95% CI [%{customdata[1]:+.3g}, %{customdata[2]:+.3g}])"
@@ -201,7 +212,7 @@ def attribution_figure(table: pd.DataFrame, baseline: str, metric: str, doctrine
     n_mech = sub.mechanism.nunique() if len(sub) else 1
     fig.update_layout(template=TEMPLATE, height=max(300, 26 * n_mech + 140) * rows,
                       title=f"Mechanism attribution of Δ{metric}: difference explained = Δ with the mechanism − Δ without it (label: share of Δ)",
-                      margin={"t": 90, "l": 200})
+                      showlegend=bool(present), legend={"orientation": "h", "y": -0.08}, margin={"t": 90, "l": 200})
     return fig
 
 

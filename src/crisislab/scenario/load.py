@@ -14,6 +14,14 @@ import yaml
 from pydantic import ValidationError
 
 from crisislab.errors import InputError, Problem, short_repr
+from crisislab.limits import (
+    MAX_YAML_BYTES,
+    LimitExceeded,
+    check_yaml_text,
+    compose_yaml,
+    read_text_limited,
+    yaml_limit_error,
+)
 from crisislab.scenario.schema import Scenario
 
 DEFAULT_SCENARIO = "eu-russia"
@@ -60,10 +68,14 @@ def problems_from_validation(exc: ValidationError, data: Any = None) -> list[Pro
 
 @functools.lru_cache(maxsize=32)
 def _safe_load(text: str) -> Any:
-    """``yaml.safe_load`` with the documents of the last few distinct texts kept: a scenario
-    or policy file is parsed once per process however many batches load it (PyYAML's
-    pure-Python parser takes ~70 ms for ``eu-russia.yaml``). Callers get a deep copy."""
-    return yaml.safe_load(text)
+    """:func:`~crisislab.limits.compose_yaml` with the documents of the last few distinct
+    texts kept: a scenario or policy file is parsed once per process however many batches
+    load it (PyYAML's pure-Python parser takes ~70 ms for ``eu-russia.yaml``). Callers get a
+    deep copy. Only texts up to :data:`CACHED_CHARS` are kept, so the cache stays small."""
+    return compose_yaml(text)
+
+
+CACHED_CHARS = 256 * 1024
 
 
 def _syntax_error(exc: yaml.YAMLError, source: str) -> InputError:
@@ -74,13 +86,23 @@ def _syntax_error(exc: yaml.YAMLError, source: str) -> InputError:
 
 
 def parse_yaml(text: str, source: str) -> Any:
-    """Parse YAML text, turning syntax errors into an :class:`InputError` with line and column."""
+    """Parse YAML text, turning syntax errors into an :class:`InputError` with line and column.
+
+    The text is refused, with an :class:`InputError`, when it is larger, more deeply nested
+    or (with its aliases expanded) has more values than :mod:`crisislab.limits` allows.
+    """
     if not text.strip():
         raise InputError(source, [Problem("(whole file)", "an empty file", "a YAML mapping")])
+    check_yaml_text(text, source)
     try:
-        data = copy.deepcopy(_safe_load(text))
+        data = copy.deepcopy(_safe_load(text) if len(text) <= CACHED_CHARS else compose_yaml(text))
     except yaml.YAMLError as exc:
         raise _syntax_error(exc, source) from None
+    except LimitExceeded as exc:
+        raise yaml_limit_error(exc, source) from None
+    except (ValueError, OverflowError, RecursionError) as exc:
+        raise InputError(source, [Problem("(whole file)", f"a value that cannot be read ({str(exc)[:80]})",
+                                          "plain numbers, text, dates, lists and mappings")]) from None
     if data is None:
         raise InputError(source, [Problem("(whole file)", "no content (only comments or blank lines)", "a YAML mapping")])
     if not isinstance(data, dict):
@@ -117,13 +139,8 @@ def load_scenario(name_or_path: str | Path | None = None) -> Scenario:
             )
         if path.is_dir():
             raise InputError(key, [Problem("(path)", "a directory", "a YAML file")])
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise InputError(str(path), [Problem("(whole file)", "bytes that are not UTF-8 text", "a UTF-8 YAML file")]) from None
-    except OSError as exc:
-        raise InputError(str(path), [Problem("(path)", f"an unreadable file ({exc.strerror})", "a readable YAML file")]) from None
     source = key if key in table else str(path)
+    text = read_text_limited(path, source, MAX_YAML_BYTES, "YAML scenario file")
     return scenario_from_dict(parse_yaml(text, source), source)
 
 

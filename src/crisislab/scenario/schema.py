@@ -205,6 +205,9 @@ class Dynamics(Strict):
         "the parties' own channel settles at this share of the rate of coordinated talks"))
     optimism_demand: float = Field(default=0.5, ge=0.0, le=5.0, description=(
         "how much of its optimism the challenger adds to its demands in talks"))
+    uncertainty_weight: float = Field(default=3.0, ge=0.0, le=20.0, description=(
+        "private information hinders agreement: the weekly chance that an offer in the zone is "
+        "accepted is divided by 1 + uncertainty_weight * |optimism|"))
 
 
 class Scenario(Strict):

@@ -1,4 +1,5 @@
-"""``crisislab serve``: run the web app; ``crisislab serve token ...``: member tokens."""
+"""``crisislab serve``: run the web app; ``crisislab serve token ...``: member tokens;
+``crisislab serve key ...``: the keyring that checks signed votes."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ DEFAULT_DATA = "crisislab-data"
 
 DataOpt = Annotated[Path | None, typer.Option("--data", help="data folder (default: $CRISISLAB_SERVER_DATA or ./crisislab-data)")]
 FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="table, json or csv")]
+HolderPolicyOpt = Annotated[str, typer.Option("--policy", help="policy whose veto holders the member must be among")]
 
 
 def data_dir(data: Path | None) -> Path:
@@ -28,6 +30,8 @@ serve_app = typer.Typer(help="Run the web app, and manage the tokens members vot
                         add_completion=False)
 token_app = typer.Typer(help="Member tokens for frontline veto votes (stored as salted hashes).", no_args_is_help=True)
 serve_app.add_typer(token_app, name="token")
+key_app = typer.Typer(help="Public keys that check the signed votes and decisions of the policy console.", no_args_is_help=True)
+serve_app.add_typer(key_app, name="key")
 
 
 @serve_app.callback()
@@ -60,25 +64,33 @@ def serve(
     uvicorn.run(app, host=host, port=port, log_level="warning")
 
 
-@token_app.command("create")
-def token_create(
-    member: Annotated[str, typer.Argument(help="the member that will vote with it, e.g. Finland")],
-    data: DataOpt = None,
-    policy: Annotated[str, typer.Option("--policy", help="policy whose veto holders the member must be among")] = "conditionality",
-    note: Annotated[str, typer.Option("--note", help="a note kept with the token (who holds it)")] = "",
-    fmt: FormatOpt = Format.table,
-) -> None:
-    """Make a token for MEMBER. It is printed once; only its salted hash is stored."""
+def _veto_holder(member: str, policy: str) -> str:
+    """MEMBER's name as the policy spells it, if it holds the no-surprises veto (else exit 2)."""
     from crisislab.policy.load import compile_loaded, load_policy
-    from crisislab.server.security import TokenStore
 
     cp = compile_loaded(load_policy(policy))
     names = {n.casefold(): n for n in cp.holder_names}
     if member.casefold() not in names:
         raise InputError("MEMBER", [Problem("(value)", repr(member), f"a holder of the no-surprises veto in {policy}: {', '.join(cp.holder_names) or 'none'}")])
+    return names[member.casefold()]
+
+
+@token_app.command("create")
+def token_create(
+    member: Annotated[str, typer.Argument(help="the member that will vote with it, e.g. Finland")],
+    data: DataOpt = None,
+    policy: HolderPolicyOpt = "conditionality",
+    note: Annotated[str, typer.Option("--note", help="a note kept with the token (who holds it)")] = "",
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """Make a token for MEMBER. It is printed once; only its salted hash is stored."""
+    from crisislab.server.security import TokenStore
+
+    holder = _veto_holder(member, policy)
     store = TokenStore(data_dir(data) / "tokens.json")
-    token, tid = store.create(names[member.casefold()], note)
-    row = {"member": names[member.casefold()], "token_id": tid, "token": token}
+    token, tid = store.create(holder, note)
+    listed = next((t for t in store.list() if t["id"] == tid), {})
+    row = {"member": holder, "token_id": tid, "token": token, "signing_key": listed.get("signing_key")}
     emit(fmt, [row], json_data=row, title="new token (shown once: give it to the member, it cannot be recovered)")
 
 
@@ -104,6 +116,37 @@ def token_revoke(
         raise InputError("serve token revoke", [Problem("MEMBER / --id", "neither", "a member name or a token id")])
     n = TokenStore(data_dir(data) / "tokens.json").revoke(member, token_id)
     emit(fmt, [{"revoked": n}], json_data={"revoked": n})
+
+
+@key_app.command("add")
+def key_add(
+    member: Annotated[str, typer.Argument(help="the member that holds the key, e.g. Finland")],
+    public_key: Annotated[str, typer.Argument(help="its public key, as printed by `crisislab policy key generate`")],
+    data: DataOpt = None,
+    policy: HolderPolicyOpt = "conditionality",
+    note: Annotated[str, typer.Option("--note", help="a note kept with the key")] = "",
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """Register a key that MEMBER holds itself. The server then signs nothing for MEMBER (its
+    server-held keys are deleted): its votes must be sent signed with this key."""
+    from crisislab.policy.signing import parse_public
+    from crisislab.server.security import TokenStore
+
+    holder = _veto_holder(member, policy)
+    parse_public(public_key, "PUBLIC_KEY")
+    rec = TokenStore(data_dir(data) / "tokens.json").register_member_key(holder, public_key, note)
+    row = {"member": rec["signer"], "key_id": rec["key"], "held": rec["held"]}
+    emit(fmt, [row], json_data=row, title="key registered")
+
+
+@key_app.command("list")
+def key_list(data: DataOpt = None, fmt: FormatOpt = Format.table) -> None:
+    """List the keyring: who signs with which key (public keys only)."""
+    from crisislab.policy.signing import Keyring
+
+    ring = Keyring.open(data_dir(data) / "keyring.json")
+    rows = [{k: r.get(k) for k in ("signer", "key", "held", "token_id", "created", "public")} for r in ring.keys]
+    emit(fmt, rows, json_data=rows, title=f"keyring ({ring.path})")
 
 
 def register(app: typer.Typer) -> None:

@@ -8,6 +8,13 @@ PBKDF2-SHA256 hashes in ``tokens.json`` in the data folder. A token looks like
 another member is recognised as such and refused), the secret is checked against the hash
 in constant time. A token is never written anywhere in clear.
 
+**Signing keys.** Each token comes with an Ed25519 key that signs the member's votes in the
+console's ledger (:mod:`crisislab.policy.signing`). Its public half is in ``keyring.json``; its
+private half is stored encrypted with the token's secret, so the server can sign a vote only
+while the member presents its token, and a copy of the data folder holds no usable member key.
+A member can hold its own key instead (``crisislab serve key add MEMBER PUBLIC_KEY``); the
+server then signs nothing for it and accepts only votes that come signed.
+
 **Request size.** :class:`BodyLimit` refuses bodies larger than the limit with HTTP 413,
 whether the client announces the size (``Content-Length``) or streams it.
 
@@ -30,6 +37,8 @@ from pathlib import Path
 from typing import Any
 
 from crisislab.errors import InputError, Problem
+from crisislab.limits import read_json_limited
+from crisislab.policy import signing
 
 PBKDF2_ITERATIONS = 120_000
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -74,10 +83,7 @@ class TokenStore:
     def _read(self) -> dict[str, Any]:
         if not self.path.exists():
             return {"format": "crisislab-tokens-1", "tokens": []}
-        try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError) as exc:
-            raise InputError(str(self.path), [Problem("(whole file)", f"an unreadable token file ({exc})", "the tokens.json written by `crisislab serve token create`")]) from None
+        data = read_json_limited(self.path, what="token file (the tokens.json written by `crisislab serve token create`)")
         if not isinstance(data, dict) or not isinstance(data.get("tokens"), list):
             raise InputError(str(self.path), [Problem("(top level)", "an unexpected structure", "the tokens.json written by `crisislab serve token create`")])
         return data
@@ -92,8 +98,19 @@ class TokenStore:
             os.fsync(fh.fileno())
         os.replace(tmp, self.path)
 
+    @property
+    def keyring_path(self) -> Path:
+        """The public keys of members and of the console (``keyring.json`` beside the tokens)."""
+        return self.path.parent / "keyring.json"
+
     def create(self, member: str, note: str = "") -> tuple[str, str]:
-        """Make a token for ``member``; return ``(token, token_id)``. Only the hash is kept."""
+        """Make a token for ``member``; return ``(token, token_id)``. Only the hash is kept.
+
+        The token comes with a signing key for the member's votes: its public half goes to
+        the keyring, its private half is kept encrypted with the token's secret (so the
+        server can sign a vote only when the member presents the token). A member that
+        holds its own key (:meth:`register_member_key`) gets no server-held key.
+        """
         member = member.strip()
         if not member:
             raise InputError("MEMBER", [Problem("(value)", "an empty name", "the name of a coalition member, e.g. Finland")])
@@ -102,17 +119,74 @@ class TokenStore:
         salt = secrets.token_bytes(16)
         with self._lock:
             data = self._read()
-            data["tokens"].append({
+            rec: dict[str, Any] = {
                 "id": tid, "member": member, "salt": salt.hex(), "hash": _hash(secret, salt),
                 "iterations": PBKDF2_ITERATIONS, "created": datetime.now(UTC).isoformat(timespec="seconds"),
                 "revoked": False, "note": note,
-            })
+            }
+            ring = signing.Keyring.open(self.keyring_path)
+            if not ring.holds_own_key(member):
+                self._attach_key(rec, secret, ring)
+                ring.save()
+            data["tokens"].append(rec)
             self._write(data)
         return f"{tid}.{secret}", tid
 
+    @staticmethod
+    def _attach_key(rec: dict[str, Any], secret: str, ring: signing.Keyring) -> None:
+        key = signing.new_key()
+        public = signing.public_b64(key)
+        rec["public_key"] = public
+        rec["private_key"] = signing.private_pem(key, secret).decode("ascii")
+        ring.add(rec["member"], public, held="server", token_id=rec["id"])
+
+    def signing_key(self, token: str, member: str) -> Any:
+        """The private key that signs ``member``'s votes, unlocked with its (checked) token;
+        ``None`` when the member holds its own key. A token made before tokens had keys gets
+        one now."""
+        check = self.check(token, member)
+        if not check.ok:
+            raise InputError("token", [Problem("(value)", "a token that does not vote for this member", f"a valid token of {member}")])
+        secret = token.strip().split(".", 1)[1]
+        with self._lock:
+            ring = signing.Keyring.open(self.keyring_path)
+            if ring.holds_own_key(member):
+                return None
+            data = self._read()
+            rec = next(t for t in data["tokens"] if t.get("id") == check.token_id)
+            if not rec.get("private_key"):
+                self._attach_key(rec, secret, ring)
+                ring.save()
+                self._write(data)
+            return signing.load_private(rec["private_key"].encode("ascii"), str(self.path), secret)
+
+    def register_member_key(self, member: str, public: str, note: str = "") -> dict[str, Any]:
+        """Record a public key the member generated and keeps itself. From then on the server
+        holds no key of that member: its votes must come signed (their server-held keys are
+        deleted; their public keys stay in the keyring, to check earlier votes)."""
+        member = member.strip()
+        with self._lock:
+            ring = signing.Keyring.open(self.keyring_path)
+            rec = ring.add(member, public.strip(), held="member", note=note)
+            ring.save()
+            data = self._read()
+            changed = False
+            for t in data["tokens"]:
+                if t.get("member", "").casefold() == member.casefold() and t.get("private_key"):
+                    t.pop("private_key")
+                    changed = True
+            if changed:
+                self._write(data)
+        return rec
+
     def list(self) -> list[dict[str, Any]]:
-        """Stored tokens without their hashes and salts."""
-        return [{k: t.get(k) for k in ("id", "member", "created", "revoked", "note")} for t in self._read()["tokens"]]
+        """Stored tokens without their hashes, salts and keys (the id of the signing key instead)."""
+        out = []
+        for t in self._read()["tokens"]:
+            row = {k: t.get(k) for k in ("id", "member", "created", "revoked", "note")}
+            row["signing_key"] = signing.key_id(t["public_key"]) if t.get("private_key") and t.get("public_key") else None
+            out.append(row)
+        return out
 
     def revoke(self, member: str | None = None, token_id: str | None = None) -> int:
         """Revoke every token of ``member`` (or the token ``token_id``); return how many."""

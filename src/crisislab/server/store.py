@@ -7,8 +7,11 @@ Layout::
                            to a temporary folder and renamed into place (atomic)
       scenarios/<name>.yaml  scenarios saved from the editor (validated before saving)
       policies/<name>.yaml   policies saved from the console (validated before saving)
-      consoles/<policy>/   one policy console per policy: events.jsonl + ledger.sqlite
-      tokens.json          salted hashes of member tokens
+      consoles/<policy>/   one policy console per policy: ledger.sqlite
+      tokens.json          salted hashes of member tokens, with each token's signing key
+                           encrypted by the token
+      keyring.json         public keys: members' (vote signatures) and the console's
+      keys/console.pem     the console's private key (signs its decisions)
 
 Everything a finished job produced is on disk, so results survive a restart. User input
 never names a path: scenarios are a shipped name, ``user:<name>`` of a saved one, or YAML
@@ -24,33 +27,18 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from crisislab.errors import InputError, Problem
+from crisislab.limits import MAX_YAML_BYTES, read_json_limited, read_text_limited
 from crisislab.scenario import Scenario, load_scenario, scenario_from_dict, shipped
 from crisislab.scenario.load import parse_yaml
 from crisislab.server.security import inside, safe_name
 
-MAX_YAML_ALIASES = 50
 USER_PREFIX = "user:"
 
 
-def check_yaml_aliases(text: str, source: str) -> None:
-    """Refuse YAML that uses many aliases (a 'billion laughs' document expands exponentially)."""
-    n = 0
-    try:
-        for ev in yaml.parse(text, Loader=yaml.SafeLoader):
-            if isinstance(ev, yaml.AliasEvent):
-                n += 1
-                if n > MAX_YAML_ALIASES:
-                    raise InputError(source, [Problem("(whole file)", f"more than {MAX_YAML_ALIASES} YAML aliases", "a plain scenario without heavy use of anchors and aliases")])
-    except yaml.YAMLError:
-        return  # the parser proper reports syntax errors with line and column
-
-
 def scenario_from_text(text: str, source: str = "scenario") -> Scenario:
-    """Validate YAML text as a scenario exactly as the command line does."""
-    check_yaml_aliases(text, source)
+    """Validate YAML text as a scenario exactly as the command line does (with the same
+    limits on size, nesting and alias expansion, :mod:`crisislab.limits`)."""
     return scenario_from_dict(parse_yaml(text, source), source)
 
 
@@ -97,10 +85,13 @@ class ServerStore:
 
     def result_meta(self, rid: str) -> dict[str, Any]:
         folder = self.result_dir(rid)
-        try:
-            return dict(json.loads((folder / "meta.json").read_text(encoding="utf-8")))
-        except FileNotFoundError:
-            raise InputError(rid, [Problem("result id", "no result of that id", "an id from the results list")], summary="cannot be found") from None
+        path = folder / "meta.json"
+        if not path.is_file():
+            raise InputError(rid, [Problem("result id", "no result of that id", "an id from the results list")], summary="cannot be found")
+        meta = read_json_limited(path, f"result {rid}", what="meta.json")
+        if not isinstance(meta, dict):
+            raise InputError(f"result {rid}", [Problem("meta.json", f"a JSON {type(meta).__name__}", "the meta.json object written with the result")])
+        return meta
 
     def list_results(self) -> list[dict[str, Any]]:
         out = []
@@ -108,8 +99,10 @@ class ServerStore:
             if d.name.startswith(".") or not (d / "meta.json").is_file():
                 continue
             try:
-                m = json.loads((d / "meta.json").read_text(encoding="utf-8"))
-            except (OSError, json.JSONDecodeError):
+                m = read_json_limited(d / "meta.json", what="meta.json")
+            except InputError:
+                continue
+            if not isinstance(m, dict):
                 continue
             out.append({"id": d.name, "kind": m.get("job", m.get("kind")), "title": m.get("title", d.name), "created": m.get("created"),
                         "scenario": m.get("scenario"), "doctrines": m.get("doctrines"), "runs": m.get("runs"), "seed": m.get("seed"),
@@ -149,7 +142,7 @@ class ServerStore:
             path = inside(self.scenarios, ref[len(USER_PREFIX):], ".yaml", what="scenario name")
             if not path.is_file():
                 raise InputError(ref, [Problem("scenario", "no saved scenario of that name", f"one of: {', '.join(self.saved_scenarios()) or 'none saved yet'}")], summary="cannot be found")
-            return path.read_text(encoding="utf-8")
+            return read_text_limited(path, ref, MAX_YAML_BYTES, "YAML scenario file")
         table = shipped()
         if ref not in table:
             raise InputError(ref, [Problem("scenario", repr(ref)[:80], f"a shipped scenario ({', '.join(table)}) or user:<name> of a saved one")], summary="cannot be found")
@@ -179,6 +172,29 @@ class ServerStore:
 
     def policy_path(self, name: str) -> Path:
         return inside(self.policies, name, ".yaml", what="policy name")
+
+    # -- signing ---------------------------------------------------------------------------
+
+    @property
+    def keyring_path(self) -> Path:
+        """Public keys of the members and of the console (``keyring.json``)."""
+        return self.root / "keyring.json"
+
+    def console_key(self) -> Any:
+        """The console's own key, which signs every decision it writes (``keys/console.pem``,
+        made on first use, readable by its owner only; its public half is in the keyring)."""
+        from crisislab.policy import signing
+
+        path = self.root / "keys" / "console.pem"
+        if path.exists():
+            return signing.read_private(path)
+        key = signing.new_key()
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        signing.write_private(path, key)
+        ring = signing.Keyring.open(self.keyring_path)
+        ring.add(signing.CONSOLE_SIGNER, signing.public_b64(key), held="server")
+        ring.save()
+        return key
 
     def console_dir(self, key: str) -> Path:
         path = inside(self.consoles, key, what="policy console")

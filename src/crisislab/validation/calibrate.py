@@ -51,8 +51,9 @@ CAL_PARAMS: dict[str, tuple[float, float]] = {
     "mechanisms.mediation.params.information": (0.0, 0.5),
     "mechanisms.mediation.params.leverage": (0.0, 0.5),
     "dynamics.war_threshold": (0.0, 3.0),
-    "dynamics.fade_rate": (0.01, 0.3),
+    "dynamics.fade_rate": (0.002, 0.3),
     "dynamics.coercion_weight": (0.0, 20.0),
+    "dynamics.uncertainty_weight": (0.0, 20.0),
 }
 SE_FLOOR = 0.005
 HASH_CHARS = 16

@@ -62,7 +62,7 @@ def validate(
     runs: int = typer.Option(None, "--runs", help="Runs per crisis and mediation variant (default: the family's)."),
     family_seed: int = typer.Option(None, "--family-seed", help="Seed of the crisis draws and runs (default: the family's)."),
     jobs: int = typer.Option(1, "--jobs", help="Worker processes."),
-    tolerances: Path = typer.Option(None, "--tolerances", help="A tolerance file other than the shipped v1."),
+    tolerances: Path = typer.Option(None, "--tolerances", help="A tolerance file other than the shipped one (v2; v1 is tolerances_v1.yaml)."),
     facts_only: bool = typer.Option(False, "--facts-only", help="Historical facts only, no simulation."),
     both: bool = typer.Option(False, "--both", help="Simulate with the defaults and with the calibrated values."),
     plot: Path = typer.Option(None, "--plot", help="Also write a chart (.svg, .png or .pdf) of history against simulation."),

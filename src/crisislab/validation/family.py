@@ -35,6 +35,7 @@ import numpy as np
 
 from crisislab.doctrines import PRESETS, Doctrine, get_doctrine
 from crisislab.errors import InputError, Problem, short_repr
+from crisislab.model.core import FORCE
 from crisislab.model.params import Params
 from crisislab.model.state import Actions, Observation
 from crisislab.scenario import Scenario, scenario_from_dict
@@ -52,6 +53,7 @@ class Mediation:
     styles: dict[str, float]
     trust_adversary: dict[str, Any]
     trust_coalition: dict[str, Any]
+    entry_weeks: int = 0  # a mediator steps in after force is used or after this many weeks
 
     @property
     def style_weights(self) -> dict[str, float]:
@@ -92,6 +94,7 @@ class Crisis:
     trust_coalition: float
     draws: dict[str, Any] = field(default_factory=dict)
     mid_draws: dict[str, Any] = field(default_factory=dict)
+    mediator_entry: int = 0  # weeks before a mediator steps in, unless force is used sooner
 
     @property
     def senders(self) -> int:
@@ -132,6 +135,17 @@ def _check_spec(loc: str, spec: Any, problems: list[Problem]) -> None:
             problems.append(Problem(f"{loc}.weights", short_repr(w), f"{len(ch)} weights >= 0, not all zero"))
 
 
+def _sample_block(fam: dict[str, Any], key: str, problems: list[Problem]) -> dict[str, Any]:
+    """The family's ``key`` block (dotted path -> range), each range checked into ``problems``."""
+    block = fam.get(key) or {}
+    if not isinstance(block, dict):
+        problems.append(Problem(f"family.{key}", short_repr(block), "a mapping of dotted path to a range"))
+        return {}
+    for path_, spec in block.items():
+        _check_spec(f"family.{key}.{path_}", spec, problems)
+    return block
+
+
 def load_family(path: str | Path | None = None) -> Family:
     """Load and check a family file (the shipped ``generic.yaml`` by default)."""
     p = Path(path) if path is not None else family_path()
@@ -150,12 +164,7 @@ def load_family(path: str | Path | None = None) -> Family:
         v = fam.get(key)
         if not isinstance(v, int) or isinstance(v, bool) or v < (0 if key == "seed" else 1):
             problems.append(Problem(f"family.{key}", short_repr(v), "a whole number" + (" >= 0" if key == "seed" else " >= 1")))
-    sample = fam.get("sample") or {}
-    if not isinstance(sample, dict):
-        problems.append(Problem("family.sample", short_repr(sample), "a mapping of dotted path to a range"))
-        sample = {}
-    for path_, spec in sample.items():
-        _check_spec(f"family.sample.{path_}", spec, problems)
+    sample = _sample_block(fam, "sample", problems)
     med = fam.get("mediation")
     mediation = None
     if not isinstance(med, dict):
@@ -170,9 +179,12 @@ def load_family(path: str | Path | None = None) -> Family:
             problems.append(Problem("family.mediation.styles", short_repr(styles), f"weights >= 0 for {', '.join(STYLES)}"))
         for k in ("trust_adversary", "trust_coalition"):
             _check_spec(f"family.mediation.{k}", med.get(k), problems)
+        entry = med.get("entry_weeks", 0)
+        if isinstance(entry, bool) or not isinstance(entry, int) or not 0 <= entry <= 520:
+            problems.append(Problem("family.mediation.entry_weeks", short_repr(entry), "a whole number of weeks, 0 to 520"))
         if not problems:
             mediation = Mediation(float(rate), {k: float(v) for k, v in styles.items()},  # type: ignore[union-attr,arg-type]
-                                  med["trust_adversary"], med["trust_coalition"])
+                                  med["trust_adversary"], med["trust_coalition"], int(entry))
     doctrines = fam.get("doctrines")
     if not isinstance(doctrines, dict) or not doctrines:
         problems.append(Problem("family.doctrines", short_repr(doctrines), "a mapping of doctrine name to weight"))
@@ -188,12 +200,8 @@ def load_family(path: str | Path | None = None) -> Family:
     if not isinstance(mid, dict):
         problems.append(Problem("family.mid", short_repr(mid), "a mapping of dotted path to value"))
         mid = {}
-    mid_sample = fam.get("mid_sample") or {}
-    if not isinstance(mid_sample, dict):
-        problems.append(Problem("family.mid_sample", short_repr(mid_sample), "a mapping of dotted path to a range"))
-        mid_sample = {}
+    mid_sample = _sample_block(fam, "mid_sample", problems)
     for path_, spec in mid_sample.items():
-        _check_spec(f"family.mid_sample.{path_}", spec, problems)
         if isinstance(spec, dict) and "scale" not in spec and "jitter" not in spec:
             problems.append(Problem(f"family.mid_sample.{path_}", short_repr(spec), "a scale or jitter of the crisis's own value"))
     senders = fam.get("senders")
@@ -287,24 +295,31 @@ def _expand(data: Any, parts: list[str], prefix: str = "") -> list[tuple[str, An
     return _expand(data[head], rest, join(head))
 
 
+def _draw_block(family: Family, block: str, data: dict[str, Any], uniform: Callable[[str], float]) -> dict[str, Any]:
+    """One drawn value per concrete path of the family's ``block`` (``sample`` or
+    ``mid_sample``), each around its value in ``data``, with ``uniform(path)`` its draw."""
+    out: dict[str, Any] = {}
+    for path, spec in getattr(family, block).items():
+        try:
+            concrete = _expand(data, path.split("."))
+        except KeyError as exc:
+            raise InputError(family.source, [Problem(f"family.{block}.{path}", f"no field at {exc.args[0]!r}",
+                                                     "a dotted path into the scenario")]) from None
+        for cpath, base in concrete:
+            try:
+                out[cpath] = _draw(spec, base, uniform(cpath))
+            except TypeError as exc:
+                raise InputError(family.source, [Problem(f"family.{block}.{path}", str(exc), "a numeric field")]) from None
+    return out
+
+
 def draw_crisis(family: Family, index: int, seed: int, uniforms: Uniforms | None = None) -> Crisis:
     """Crisis ``index`` of the family for ``seed`` (independent of every other crisis unless
     ``uniforms`` stratifies them)."""
     unif = uniforms or iid_uniforms(seed)
     data = family.base.model_dump(mode="python")
     data["mediator"] = None
-    overrides: dict[str, Any] = {}
-    for path, spec in family.sample.items():
-        try:
-            concrete = _expand(data, path.split("."))
-        except KeyError as exc:
-            raise InputError(family.source, [Problem(f"family.sample.{path}", f"no field at {exc.args[0]!r}",
-                                                     "a dotted path into the scenario")]) from None
-        for cpath, base in concrete:
-            try:
-                overrides[cpath] = _draw(spec, base, unif(index, cpath))
-            except TypeError as exc:
-                raise InputError(family.source, [Problem(f"family.sample.{path}", str(exc), "a numeric field")]) from None
+    overrides = _draw_block(family, "sample", data, lambda cpath: unif(index, cpath))
     med = family.mediation
     ta = _draw(med.trust_adversary, 0.5, unif(index, "mediation.trust_adversary"))
     tc = _draw(med.trust_coalition, 0.5, unif(index, "mediation.trust_coalition"))
@@ -314,20 +329,10 @@ def draw_crisis(family: Family, index: int, seed: int, uniforms: Uniforms | None
         k = int(_draw(family.senders, None, unif(index, "senders")))
         scenario = with_senders(scenario, k, lambda key: unif(index, key), family.source)
     scenario = scenario.model_copy(update={"name": f"{family.base.name}#{index}"})
-    mid_draws: dict[str, Any] = {}
-    drawn = scenario.model_dump(mode="python")
-    for path, spec in family.mid_sample.items():
-        try:
-            concrete = _expand(drawn, path.split("."))
-        except KeyError as exc:
-            raise InputError(family.source, [Problem(f"family.mid_sample.{path}", f"no field at {exc.args[0]!r}",
-                                                     "a dotted path into the scenario")]) from None
-        for cpath, value in concrete:
-            try:
-                mid_draws[cpath] = _draw(spec, value, unif(index, "mid:" + cpath))
-            except TypeError as exc:
-                raise InputError(family.source, [Problem(f"family.mid_sample.{path}", str(exc), "a numeric field")]) from None
-    return Crisis(index, scenario, float(np.clip(ta, 0, 1)), float(np.clip(tc, 0, 1)), overrides, mid_draws)
+    mid_draws = _draw_block(family, "mid_sample", scenario.model_dump(mode="python"),
+                            lambda cpath: unif(index, "mid:" + cpath))
+    return Crisis(index, scenario, float(np.clip(ta, 0, 1)), float(np.clip(tc, 0, 1)), overrides, mid_draws,
+                  family.mediation.entry_weeks)
 
 
 #: An invented partner state added when a crisis has more senders than the base coalition.
@@ -393,7 +398,9 @@ def quotas(weights: dict[str, float], runs: int) -> dict[str, int]:
 class MixDoctrine(Doctrine):
     """Runs split between several doctrines in fixed blocks (run ``i`` of a batch always
     follows the same doctrine); with ``mediated`` every run also engages the scenario's
-    mediator and talks through it each week."""
+    mediator and talks through it each week, from the week force is first used or from
+    week ``entry_weeks``, whichever comes first (mediators step into crises that have
+    turned violent or dragged on; Greig 2005, Beardsley et al. 2006)."""
 
     name = "historical_mix"
     source = "validation"
@@ -402,10 +409,12 @@ class MixDoctrine(Doctrine):
     mechanisms = ()
     defaults: ClassVar[dict[str, Any]] = {}
 
-    def __init__(self, weights: dict[str, float], mediated: bool = False) -> None:
+    def __init__(self, weights: dict[str, float], mediated: bool = False, entry_weeks: int = 0) -> None:
         super().__init__()
         self.weights = dict(weights)
         self.mediated = mediated
+        self.entry_weeks = int(entry_weeks)
+        self.engaged: np.ndarray = np.zeros(0, dtype=bool)
         self.members: dict[str, Doctrine] = {k: get_doctrine(k) for k in self.weights}
         self.block: np.ndarray = np.zeros(0, dtype=np.int64)
         self.slices: list[slice] = []
@@ -416,6 +425,7 @@ class MixDoctrine(Doctrine):
         self.block = np.repeat(np.arange(len(q)), list(q.values()))
         ends = np.cumsum(list(q.values()))
         self.slices = [slice(int(e - k), int(e)) for e, k in zip(ends, q.values(), strict=True)]
+        self.engaged = np.zeros(runs, dtype=bool)
         for d in self.members.values():
             d.reset(params, runs)
 
@@ -448,8 +458,13 @@ class MixDoctrine(Doctrine):
                     out[sl] = np.broadcast_to(arr, shape)[sl]
             merged[f] = out
         if self.mediated:
-            merged["mediator"] = True
-            merged["talks"] = True
+            self.engaged = self.engaged | (np.asarray(obs.rung) >= FORCE) | (obs.week >= self.entry_weeks)
+            if self.engaged.all():
+                merged["mediator"] = True
+                merged["talks"] = True
+            else:
+                merged["mediator"] = self.engaged.copy()
+                merged["talks"] = np.broadcast_to(np.asarray(merged["talks"], dtype=bool), (n,)) | self.engaged
         return Actions(**merged)
 
 

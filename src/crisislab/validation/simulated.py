@@ -204,7 +204,7 @@ def simulate_crisis(crisis: Crisis, doctrines: dict[str, float], runs: int, seed
         arr = np.zeros((len(VARIANTS), len(names), len(INDICATORS) + 1))
         for v, style in enumerate(VARIANTS):
             sc = crisis.variant(style, extra)
-            doc = MixDoctrine(doctrines, mediated=style is not None)
+            doc = MixDoctrine(doctrines, mediated=style is not None, entry_weeks=crisis.mediator_entry)
             res = simulate_full(sc, doc, runs, seed, run_offset=crisis.index * runs, params=compile_scenario(sc))
             ind = indicators(res.outcomes, sc.adversary.initial_rung)
             block = doc.block

@@ -24,7 +24,7 @@ function esc(s) {
 }
 
 function num(x, digits) {
-  if (x === null || x === undefined || Number.isNaN(x)) return "–";
+  if (x === null || x === undefined || Number.isNaN(x)) return "n/a";
   if (typeof x !== "number") return esc(x);
   const a = Math.abs(x);
   if (x !== 0 && (a < 1e-3 || a >= 1e5)) return x.toExponential(2);
@@ -135,10 +135,13 @@ async function initResult() {
     for (const m of d.metrics) {
       html += `<tr><td>${esc(m)}</td>` + names.map((n) => {
         const s = by[n + "|" + m];
-        return s ? `<td>${num(s.mean)} <small>[${num(s.ci_low)}, ${num(s.ci_high)}]</small></td>` : "<td></td>";
+        if (!s || s.mean === null || s.mean === undefined) return '<td class="na">n/a</td>';
+        const ci = s.ci_low === null || s.ci_high === null ? "" : ` <small>[${num(s.ci_low)}, ${num(s.ci_high)}]</small>`;
+        return `<td>${num(s.mean)}${ci}</td>`;
       }).join("") + "</tr>";
     }
-    $("#summary-table").innerHTML = html + "</tbody></table>";
+    $("#summary-table").innerHTML = html + "</tbody></table>"
+      + '<p class="note">Mean [95% CI] per doctrine; n/a: no value (e.g. weeks_to_settlement when none of the runs settles).</p>';
   }
   $("#build-report").addEventListener("click", async () => {
     const r = await api("POST", "/api/jobs/report", { result: rid, attribution_runs: Number($("#attribution-runs").value) });
@@ -173,7 +176,8 @@ async function initTraceView() {
       { x: weeks, y: traj.permanence, name: "sanction permanence", yaxis: "y2", mode: "lines" },
     ];
     const layout = {
-      height: 340, margin: { t: 30, l: 120, r: 60, b: 40 }, template: "plotly_white",
+      height: 360, margin: { t: 50, l: 120, r: 60, b: 40 }, template: "plotly_white",
+      title: { text: `run ${info.meta.run} under ${info.meta.doctrine}`, font: { size: 14 } },
       xaxis: { title: { text: "week" } },
       yaxis: { title: { text: "escalation rung" }, range: [-0.3, 7.3], tickvals: [0, 1, 2, 3, 4, 5, 6, 7],
                ticktext: ["peace", "tension", "mobilisation", "limited cyber", "conv. war", "deep strikes", "nuclear signalling", "nuclear use"] },
