@@ -460,3 +460,21 @@ FACTORIES: dict[str, ModelFactory] = {
     "exchange": PositionExchange,
     "stacked": stacked,
 }
+
+
+class Reference(CouncilModel):
+    """A fixed rule of :mod:`crisislab.validation.deu3` (a scale reference or an older model),
+    reported beside the Council models so that every model is judged the same way."""
+
+    fitted = False
+
+    def __init__(self, name: str, rule: Callable[[Issue], float], title: str, source: str,
+                 uses: tuple[str, ...]) -> None:
+        self._name, self._rule, self._title, self._source, self._uses = name, rule, title, source, uses
+
+    def predict_one(self, issue: Issue) -> float:
+        return float(self._rule(issue))
+
+    def describe(self) -> dict[str, Any]:
+        return {"name": self._name, "title": self._title, "source": self._source, "uses": list(self._uses),
+                "fitted": False, "assumes": ""}

@@ -373,3 +373,58 @@ def backtest(data: Deu3Data, *, reps: int = 2000, seed: int = 20240601,
         results.append(ModelResult(name, int(ok.sum()), float(e_ok.mean()), float(lo), float(hi),
                                    float((e_ok - b_ok).mean()), float(dlo), float(dhi)))
     return results
+
+
+# --- the Council models, judged by proposal ------------------------------------------------
+
+#: Older rules of this module reported beside the Council models (no fitted parameters).
+REFERENCE_SOURCES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "wmedian": ("Black (1948), median voter; salience-weighted as in Achen (2006)", ("positions", "saliences")),
+    "nash": ("Nash (1950); Achen (2006)", ("positions", "saliences", "reference point")),
+    "eu_model": ("Bueno de Mesquita (1994); Scholz et al. (2011)", ("positions", "saliences")),
+    "mandate": ("this project: compromise projected onto the winset of rp", ("positions", "saliences", "rule",
+                                                                           "procedure", "reference point")),
+    "constant50": ("scale reference", ()),
+    "commission": ("scale reference", ("positions",)),
+}
+
+
+def council_models(which: Sequence[str] | None = None) -> dict[str, Any]:
+    """Every model of the backtest: the Council models (:mod:`crisislab.council.models`,
+    populations of the ``eu-russia`` scenario) followed by this module's older rules."""
+    from crisislab.council.models import FACTORIES, Reference
+    from crisislab.validation.mandate import MandateModel
+
+    mandate = MandateModel.from_scenario()
+    table: dict[str, Any] = {name: make(mandate.population) for name, make in FACTORIES.items()}
+    for name, rule in models().items():
+        if name in table:
+            continue
+        src, uses = REFERENCE_SOURCES[name]
+        table[name] = Reference(name, rule, DESCRIPTIONS.get(name, ""), src, uses)
+    if which is None:
+        return table
+    unknown = [n for n in which if n not in table]
+    if unknown:
+        raise InputError("--models", [Problem("(option)", short_repr(unknown[0]), f"one of {', '.join(table)}")])
+    chosen = ["compromise", *[n for n in which if n != "compromise"]]  # the baseline is always scored
+    return {n: table[n] for n in chosen}
+
+
+def council_backtest(data: Deu3Data, *, train: Deu3Data | None = None, which: Sequence[str] | None = None,
+                     folds: int = 10, reps: int = 2000, seed: int = 20240601) -> Any:
+    """Score every model on ``data`` (see :mod:`crisislab.council.evaluate`): fitted models
+    by cross-validation over whole proposals, or fitted on ``train`` when it is given;
+    MAE with a proposal-bootstrap CI and the paired difference to the compromise model."""
+    from crisislab.council.evaluate import evaluate
+
+    if not data.issues:
+        raise InputError(data.source, [Problem("(whole file)", "no issue with an outcome and at least one position",
+                                               "rows with 'out' and positions")])
+    if train is not None and not train.issues:
+        raise InputError(train.source, [Problem("(whole file)", "no issue with an outcome and at least one position",
+                                                "rows with 'out' and positions")])
+    table = council_models(which)
+    return evaluate(table, data.issues, folds=folds, seed=seed, reps=reps, boot_seed=seed,
+                    train=train.issues if train is not None else None,
+                    trained_on=train.source if train is not None else None)
