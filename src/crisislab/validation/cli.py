@@ -275,6 +275,7 @@ def backtest_deu3(
     evaluate: Path | None = typer.Option(None, "--evaluate",
                                          help="Fit the fitted models on FILE; judge every model on this file."),
     per_issue: bool = typer.Option(False, "--per-issue", help="Print each issue's predictions instead of the summary."),
+    plot: Path | None = typer.Option(None, "--plot", help="Write predicted against actual outcomes (.svg, .png, .pdf)."),
 ) -> None:
     """Predict each issue's outcome with every model; MAE with a proposal-bootstrap CI and
     the paired difference to the compromise model (fitted models: cross-validated over
@@ -300,6 +301,10 @@ def backtest_deu3(
     ev = council_backtest(data, train=train, which=which, folds=folds, reps=reps, seed=seed)
     rows = [s.as_row() for s in ev.scores]
     judged = data.source
+    if plot is not None:
+        from crisislab.council.plot import plot_predictions
+
+        plot_predictions(ev, plot)
     if form is Format.json:
         emit(form, rows, json_data={
             "file": str(judged), "rows": data.n_rows, "issues_scored": len(data.issues), "skipped": data.skipped,
