@@ -25,8 +25,11 @@ Models (each maps one issue to a predicted outcome on 0-100):
 ``constant50``  always 50 (scale reference, README 28.33).
 ``commission``  the Commission's position (README 37.13 over the issues where it has one).
 
-No model has a parameter fitted to data: every setting was fixed in the code before any
-MAE was computed, so the dev file is a test for all of them (see docs/validation.md).
+None of these has a parameter fitted to data: every setting was fixed in the code before
+any MAE was computed, so the dev file is a test for all of them (see docs/validation.md).
+The command reports them beside the Council models of :mod:`crisislab.council.models`
+(:func:`council_backtest`), whose fitted ``stacked`` model is cross-validated over whole
+proposals; every interval there resamples proposals.
 """
 
 from __future__ import annotations
