@@ -16,6 +16,7 @@ import mesa
 import numpy as np
 import pandas as pd
 
+from crisislab.council.interface import Council, positions_from_stance
 from crisislab.doctrines import get_doctrine
 from crisislab.model import core as C
 from crisislab.model.engine import STEP_ORDER
@@ -391,16 +392,14 @@ class CoalitionModel(mesa.Model):
             self.mandate_pending = -1.0
 
     def coalition_vote(self, offset: int, threshold: float, rule: str) -> bool:
+        # the Council model of crisislab.council.interface, one run at a time
         noise = self.normals(Slot.VOTE + offset)
-        yes = [(mb.stance + 0.1 * z) < threshold for mb, z in zip(self.members, noise, strict=True)]
-        if rule == "unanimity":
-            return all(y or not mb.veto for y, mb in zip(yes, self.members, strict=True))
-        p = self.p
-        eu = [mb.eu for mb in self.members]
-        pop_eu = [float(x) * e for x, e in zip(p.population, eu, strict=True)]
-        members_ok = sum(y and e for y, e in zip(yes, eu, strict=True)) >= 0.55 * sum(eu)
-        pop_ok = np_sum([y * pe for y, pe in zip(yes, pop_eu, strict=True)]) >= 0.65 * np_sum(pop_eu)
-        return members_ok and pop_ok
+        x = [positions_from_stance(mb.stance + 0.1 * z, threshold) for mb, z in zip(self.members, noise, strict=True)]
+        return bool(self._council().decide(np.array([x], dtype=float), rule, pass_at=50.0)[0])
+
+    def _council(self) -> Council:
+        return Council(np.array([float(v) for v in self.p.population]), np.array([mb.veto for mb in self.members]),
+                       np.array([mb.eu for mb in self.members]))
 
     # M24
     def accession_unanimity(self) -> None:
@@ -409,8 +408,8 @@ class CoalitionModel(mesa.Model):
         want = self.a["seek_enlargement"] and not self.enlarged
         if want:
             bar = self.k["accession_unanimity"]["oppose_below"]
-            objects = any(mb.stance < bar and mb.veto for mb in self.members)
-            self.enlarged = self.enlarged or not objects
+            x = [0.0 if mb.stance < bar else 100.0 for mb in self.members]
+            self.enlarged = self.enlarged or bool(self._council().decide(np.array([x]), "unanimity", pass_at=0.0)[0])
 
     # M19
     def screening_offer(self) -> None:

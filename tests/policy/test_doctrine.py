@@ -91,3 +91,12 @@ def test_events_export_replays_to_the_same_decisions(tmp_path: Path, capsys: pyt
     assert code == 0
     replayed = json.loads(capsys.readouterr().out)
     assert replayed["counts"]["events"] == info["events"] and replayed["counts"]["decisions"] == info["decisions"]
+
+
+def test_without_the_mandate_block_no_widening_is_asked_for() -> None:
+    """(b) the mandate: the envoy's offers hit its limits, and the coalition asks the capitals
+    to widen it (a Council vote, M08); without the block nothing is checked or asked."""
+    mean, half = paired("mandate_failures", mandate=False)
+    assert -mean > half, f"without mandate: failed mandate votes change by {mean:+.4f} ± {half:.4f}"
+    mean, half = paired("mandate_breadth", mandate=False)
+    assert -mean > half, f"without mandate: mandate breadth changes by {mean:+.4f} ± {half:.4f}"

@@ -164,3 +164,61 @@ def test_backtest_per_issue_csv(data_dir: Path, capsys):
 def test_backtest_unknown_model_exits_2(data_dir: Path):
     path = data_dir / "deu3" / "deu3_dev.csv"
     assert main(["backtest", "deu3", str(path), "--models", "oracle"]) == 2
+
+
+def _deu_file(path: Path, n_props: int = 6, seed: int = 0) -> Path:
+    """A small DEU-shaped file: four states and the Commission on two issues per proposal."""
+    from crisislab.validation.deu3 import POSITION_COLUMNS, SALIENCE_COLUMNS
+
+    rng = __import__("numpy").random.default_rng(seed)
+    head = ["prnr", "isnr", "proc", "counvte", *POSITION_COLUMNS, *SALIENCE_COLUMNS, "rp", "out"]
+    lines = ["\t".join(head)]
+    present = {"pcom", "pde", "pfr", "pit", "pnl"}
+    for p in range(n_props):
+        for k in range(2):
+            pos = {c: f"{rng.uniform(0, 100):.0f}" if c in present else "" for c in POSITION_COLUMNS}
+            sal = {c: f"{rng.uniform(10, 90):.0f}" if "p" + c[1:] in present else "" for c in SALIENCE_COLUMNS}
+            row = [f'"d{p:05d}"', f'"d{p:05d}i{k + 1}"', '"CNS"', '"QMV"', *pos.values(), *sal.values(), "",
+                   f"{rng.uniform(0, 100):.0f}"]
+            lines.append("\t".join(row))
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_backtest_json_names_every_model_with_its_mae(tmp_path: Path, capsys):
+    f = _deu_file(tmp_path / "small.tsv")
+    assert main(["backtest", "deu3", str(f), "--format", "json", "--reps", "50", "--folds", "3"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert {"compromise", "power_compromise", "power_nash", "procedural", "exchange", "stacked"} <= set(doc["models"])
+    assert all(isinstance(v["mae"], float) for v in doc["models"].values())
+    assert doc["models"]["stacked"]["evaluation"].startswith("cross-validated over whole proposals")
+    assert doc["models"]["compromise"]["diff_vs_compromise"] == 0.0 and doc["proposals"] == 6
+
+
+def test_backtest_fit_on_one_file_and_judge_on_another(tmp_path: Path, capsys):
+    train, test = _deu_file(tmp_path / "train.tsv", 8, 1), _deu_file(tmp_path / "test.tsv", 5, 2)
+    assert main(["backtest", "deu3", str(test), "--fit", str(train), "--format", "json", "--reps", "50"]) == 0
+    a = json.loads(capsys.readouterr().out)
+    assert main(["backtest", "deu3", str(train), "--evaluate", str(test), "--format", "json", "--reps", "50"]) == 0
+    b = json.loads(capsys.readouterr().out)
+    assert a["models"]["stacked"]["mae"] == b["models"]["stacked"]["mae"]
+    assert a["models"]["stacked"]["evaluation"] == f"fitted on {train}"
+    assert a["fitted_on"] == str(train) and a["proposals"] == 5
+
+
+@pytest.mark.parametrize("option", ["--fit", "--evaluate"])
+def test_backtest_bad_second_file_exits_2_naming_it(tmp_path: Path, capsys, option: str):
+    good = _deu_file(tmp_path / "good.tsv")
+    assert main(["backtest", "deu3", str(good), option, str(tmp_path / "absent.tsv")]) == 2
+    assert "absent.tsv" in capsys.readouterr().err
+    bad = tmp_path / "bad.tsv"
+    bad.write_text(good.read_text(encoding="utf-8").replace("\t\"QMV\"\t", "\t\"sometimes\"\t", 1), encoding="utf-8")
+    assert main(["backtest", "deu3", str(good), option, str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert "bad.tsv" in err and "counvte" in err and "line 2" in err and "Traceback" not in err
+
+
+def test_backtest_fit_and_evaluate_together_exit_2(tmp_path: Path, capsys):
+    good = _deu_file(tmp_path / "good.tsv")
+    assert main(["backtest", "deu3", str(good), "--fit", str(good), "--evaluate", str(good)]) == 2
+    assert "--fit" in capsys.readouterr().err

@@ -16,6 +16,10 @@ de-escalation                              de-escalation (087) reported by two m
 change sustained (verified weeks > 0)      international access (086) and intent to
                                            de-escalate (0356), two monitors
 a climb while talks are open               accusation (112) and threat (138) in the forum
+a talks round is open                      the envoy's offer of sanctions relief (0351, a
+                                           tradable item), and once the change has held
+                                           ``offer_outside_weeks``, an offer on alliance
+                                           enlargement (035, outside the mandate)
 no round and no vote open                the envoy asks for talks (036)
 a frontline vote is open (after that)      each holder vetoes (129), consents (051) or
                                            stays silent, from its trust and stance
@@ -29,8 +33,16 @@ triggers have reached. The model is told that the framework is in force through 
 ``triggers`` (pre-approved responses, so no response lag, M02). ``require_earned`` is left
 off: whether talks are earned is decided by the engine, not by the model's own gate.
 
-Parameters ``earned_talks``, ``triggers`` and ``veto`` switch the blocks (a), (b) and (c)
-of the policy off for ablations; ``policy`` names another policy file.
+The mandate block checks the envoy's offers: an offer outside the mandate, or past the
+round's limit of offers, is a limit hit (``mandate_limit``). A week in which the envoy hits
+its mandate's limit, the coalition asks the capitals to widen the mandate
+(``widen_mandate``): the Council votes on it (M08, :mod:`crisislab.council.interface`) and a
+wider mandate reaches more deals (M20). Without the block, offers are not checked, the envoy
+never learns where its mandate ends, and no widening is asked for.
+
+Parameters ``earned_talks``, ``mandate``, ``triggers`` and ``veto`` switch the blocks (a),
+(b) (its mandate part) and (c) of the policy off for ablations; ``policy`` names another
+policy file.
 """
 
 from __future__ import annotations
@@ -60,10 +72,11 @@ class Conditionality(Doctrine):
     name = "conditionality"
     source = SOURCES["000"]
     summary = "Talks only as a reward for verified change, automatic penalty triggers, and a frontline veto over outreach."
-    levers = ("talks", "high_level", "require_earned", "triggers", "veto", "centralised", "hotline", "respond", "aid", "messaging", "link_agenda", "sanction_floor")
-    mechanisms = ("conditionality_framework", "credibility_decay", "domestic_exploitation", "validation_trap", "frontline_trust", "escalation_dominance")
+    levers = ("talks", "high_level", "require_earned", "triggers", "veto", "centralised", "hotline", "respond", "aid", "messaging", "link_agenda", "sanction_floor", "widen_mandate")
+    mechanisms = ("conditionality_framework", "credibility_decay", "domestic_exploitation", "validation_trap", "frontline_trust", "escalation_dominance", "mandate_paradox")
     defaults: ClassVar[dict[str, Any]] = {
         "earned_talks": True,
+        "mandate": True,
         "triggers": True,
         "veto": True,
         "aid": 0.5,
@@ -77,6 +90,8 @@ class Conditionality(Doctrine):
         "veto_stance": 0.7,
         "veto_verified_weeks": 2,
         "consent_stance": 0.55,
+        # the envoy offers on an item outside its mandate once the change has held this long
+        "offer_outside_weeks": 2,
         "record": False,
         "names": None,  # {"adversary", "defender", "envoy"} actor names for exported events
     }
@@ -97,10 +112,11 @@ class Conditionality(Doctrine):
         table = self.cp.table
         self.codes: dict[str, tuple[int, int]] = {}
 
-        def reg(key: str, source: str, target: str, code: str, forum: str | None = None) -> None:
+        def reg(key: str, source: str, target: str, code: str, forum: str | None = None,
+                agenda: str | None = None) -> None:
             g10 = table.goldstein10(code)
             assert g10 is not None
-            self.codes[key] = (cl.id_for(source, target, code, forum, None), g10)
+            self.codes[key] = (cl.id_for(source, target, code, forum, agenda), g10)
 
         reg("clock", self.envoy, self.envoy, "010")
         reg("threat", self.adv, self.dfd, "138")
@@ -114,10 +130,13 @@ class Conditionality(Doctrine):
         reg("accuse_forum", self.adv, self.envoy, "112", FORUM)
         reg("threat_forum", self.adv, self.envoy, "138", FORUM)
         reg("request", self.envoy, self.adv, "036")
+        reg("offer_relief", self.envoy, self.adv, "0351", FORUM)
+        reg("offer_outside", self.envoy, self.adv, "035", FORUM, "alliance_enlargement")
         for m in self.holders:
             reg(f"veto:{m}", m, self.envoy, "129")
             reg(f"consent:{m}", m, self.envoy, "051")
         cl.arrays()
+        self.limits_seen = np.zeros(runs, np.int64)
         self.log: list[tuple[int, int, np.ndarray, np.ndarray, np.ndarray]] = []  # (week, pub, valid, cls, g10)
 
     def compile(self, params: Params) -> CompiledPolicy:
@@ -130,7 +149,7 @@ class Conditionality(Doctrine):
             "coalition": [self.envoy, *params.member_names],
             "frontline": list(self.holders) or [self.envoy],
         }
-        for block, key in (("preconditions", "earned_talks"), ("triggers", "triggers"), ("no_surprises", "veto")):
+        for block, key in (("preconditions", "earned_talks"), ("mandate", "mandate"), ("triggers", "triggers"), ("no_surprises", "veto")):
             if data.get(block) is not None:
                 data[block]["enabled"] = bool(data[block].get("enabled", True)) and bool(self.params[key])
         if data.get("no_surprises") is not None:
@@ -202,6 +221,13 @@ class Conditionality(Doctrine):
             for j, m in enumerate(self.holders):
                 cls, g10, valid = self._pick([(voting & veto[:, j], f"veto:{m}"), (voting & consent[:, j], f"consent:{m}")])
                 self._feed(w, (cls, g10), valid, 2)  # type: ignore[arg-type]
+        # the envoy's offers in an open round, checked against the mandate
+        offering = eng.talks_open & ~obs.settled
+        self._feed(w, "offer_relief", offering, 2)
+        self._feed(w, "offer_outside", offering & (ver >= pr["offer_outside_weeks"]), 2)
+        limits = eng.counts["mandate_limit"]
+        widen = limits > self.limits_seen
+        self.limits_seen = limits.copy()
         talks = eng.talks_open & ~obs.settled
         floor = np.minimum(eng.level, obs.n_tranches)
         return Actions(
@@ -217,6 +243,7 @@ class Conditionality(Doctrine):
             aid=pr["aid"],
             messaging=0.6,
             link_agenda=True,
+            widen_mandate=widen,
         )
 
     # -- export -------------------------------------------------------------------------

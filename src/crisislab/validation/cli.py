@@ -267,36 +267,60 @@ def calibrate_cmd(
 def backtest_deu3(
     file: Path = typer.Argument(..., help="DEU III issues, tab-separated (like deu3_dev.csv)."),
     fmt: str = typer.Option("table", "--format", help="table, json or csv."),
-    reps: int = typer.Option(2000, "--reps", help="Bootstrap replications."),
-    seed: int = typer.Option(20240601, "--seed", help="Seed of the bootstrap."),
+    reps: int = typer.Option(2000, "--reps", help="Bootstrap replications (proposals resampled)."),
+    seed: int = typer.Option(20240601, "--seed", help="Seed of the folds and of the bootstrap."),
+    folds: int = typer.Option(10, "--folds", help="Cross-validation folds over whole proposals."),
     models: str = typer.Option("", "--models", help="Comma-separated subset of models (default: all)."),
+    fit: Path | None = typer.Option(None, "--fit", help="Fit the fitted models on this file; judge them on FILE."),
+    evaluate: Path | None = typer.Option(None, "--evaluate",
+                                         help="Fit the fitted models on FILE; judge every model on this file."),
     per_issue: bool = typer.Option(False, "--per-issue", help="Print each issue's predictions instead of the summary."),
+    plot: Path | None = typer.Option(None, "--plot", help="Write predicted against actual outcomes (.svg, .png, .pdf)."),
 ) -> None:
-    """Predict each issue's outcome with five bargaining models; MAE with bootstrap CI."""
-    from crisislab.validation.deu3 import backtest, load_deu3, predictions
+    """Predict each issue's outcome with every model; MAE with a proposal-bootstrap CI and
+    the paired difference to the compromise model (fitted models: cross-validated over
+    whole proposals, or fitted on another file)."""
+    from crisislab.validation.deu3 import council_backtest, load_deu3, predictions
 
     form = _format(fmt)
     _positive("--reps", reps)
+    _positive("--folds", folds)
+    if fit is not None and evaluate is not None:
+        raise InputError("--fit/--evaluate", [Problem("(options)", "both given", "at most one of --fit and --evaluate")])
     which = [m.strip() for m in models.split(",") if m.strip()] or None
     data = load_deu3(file)
     if per_issue:
         pred = predictions(data, which)
         emit(form, pred.to_dict(orient="records"), title=f"DEU III predictions: {file}")
         return
-    results = backtest(data, reps=reps, seed=seed, which=which)
-    rows = [r.as_row() for r in results]
+    train = None
+    if fit is not None:
+        train = load_deu3(fit)
+    elif evaluate is not None:
+        train, data = data, load_deu3(evaluate)
+    ev = council_backtest(data, train=train, which=which, folds=folds, reps=reps, seed=seed)
+    rows = [s.as_row() for s in ev.scores]
+    judged = data.source
+    if plot is not None:
+        from crisislab.council.plot import plot_predictions
+
+        plot_predictions(ev, plot)
     if form is Format.json:
         emit(form, rows, json_data={
-            "file": str(file), "rows": data.n_rows, "issues_scored": len(data.issues), "skipped": data.skipped,
-            "seed": seed, "reps": reps, "tuned_on": "nothing: no model has a parameter fitted to data",
-            "models": {r["model"]: {k: v for k, v in r.items() if k != "model"} for r in rows},
+            "file": str(judged), "rows": data.n_rows, "issues_scored": len(data.issues), "skipped": data.skipped,
+            "proposals": len(set(ev.groups)), "seed": seed, "reps": reps, "folds": folds,
+            "fitted_on": (str(train.source) if train is not None
+                          else "each fold's training proposals (cross-validation over whole proposals)"),
+            "bootstrap": "proposals resampled with replacement; percentile 95% intervals",
+            "models": {s.model: {**{k: v for k, v in s.as_row().items() if k != "model"}, "params": s.params}
+                       for s in ev.scores},
         })
         return
-    emit(form, rows, title=f"DEU III backtest: {file} ({len(data.issues)} of {data.n_rows} issues scored; "
-                           f"MAE on 0-100, bootstrap 95% CI)")
+    emit(form, rows, title=f"DEU III backtest: {judged} ({len(data.issues)} of {data.n_rows} issues scored, "
+                           f"{len(set(ev.groups))} proposals; MAE on 0-100, proposal-bootstrap 95% CI)")
     if form is Format.table:
-        best = min(results, key=lambda r: r.mae)
-        beats = [r.model for r in results if r.model != "compromise" and r.diff_ci_high < 0]
+        best = min(ev.scores, key=lambda s: s.mae)
+        beats = [s.model for s in ev.scores if s.model != "compromise" and s.beats_baseline]
         err_console.print(
             f"lowest MAE: {best.model} ({best.mae:.2f}); "
             + ("models beating the compromise model (CI of the paired difference below 0): " + ", ".join(beats)

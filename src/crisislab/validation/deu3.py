@@ -25,8 +25,11 @@ Models (each maps one issue to a predicted outcome on 0-100):
 ``constant50``  always 50 (scale reference, README 28.33).
 ``commission``  the Commission's position (README 37.13 over the issues where it has one).
 
-No model has a parameter fitted to data: every setting was fixed in the code before any
-MAE was computed, so the dev file is a test for all of them (see docs/validation.md).
+None of these has a parameter fitted to data: every setting was fixed in the code before
+any MAE was computed, so the dev file is a test for all of them (see docs/validation.md).
+The command reports them beside the Council models of :mod:`crisislab.council.models`
+(:func:`council_backtest`), whose fitted ``stacked`` model is cross-validated over whole
+proposals; every interval there resamples proposals.
 """
 
 from __future__ import annotations
@@ -39,14 +42,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from crisislab.council.issue import ACTORS, SCALE, Issue
 from crisislab.errors import InputError, Problem, short_repr
 from crisislab.validation.data import numeric_column, parse_table, read_text, require_columns
 
-#: Actor codes in file order: Commission, Parliament, then the 28 member states.
-ACTORS: tuple[str, ...] = (
-    "com", "ep", "at", "be", "bu", "cr", "cy", "cz", "dk", "ee", "fi", "fr", "de", "el", "hu",
-    "ie", "it", "lv", "lt", "lu", "mt", "nl", "pl", "pt", "ro", "si", "sk", "es", "se", "uk",
-)
 #: Member-state codes mapped to the member names of the ``eu-russia`` scenario.
 STATE_NAMES: dict[str, str] = {
     "at": "Austria", "be": "Belgium", "bu": "Bulgaria", "cr": "Croatia", "cy": "Cyprus",
@@ -59,29 +58,6 @@ STATE_NAMES: dict[str, str] = {
 POSITION_COLUMNS: tuple[str, ...] = tuple(f"p{a}" for a in ACTORS)
 SALIENCE_COLUMNS: tuple[str, ...] = tuple(f"s{a}" for a in ACTORS)
 DEFAULT_SALIENCE = 50.0
-SCALE = 100.0
-
-
-@dataclass(frozen=True)
-class Issue:
-    """One scored issue: the actors with a position, their positions and saliences."""
-
-    id: str
-    actors: tuple[str, ...]
-    x: np.ndarray  # positions 0..100
-    s: np.ndarray  # saliences 0..100 (missing filled with 50)
-    rp: float | None
-    rule: str  # "qmv" or "unanimity"
-    proc: str  # "COD", "CNS" or ""
-    out: float
-    proposal: str = ""
-
-    def weights(self) -> np.ndarray:
-        """Salience weights; equal weights if every present actor has salience 0."""
-        return self.s if self.s.sum() > 0 else np.ones_like(self.s)
-
-    def position(self, actor: str) -> float | None:
-        return float(self.x[self.actors.index(actor)]) if actor in self.actors else None
 
 
 @dataclass
@@ -400,3 +376,58 @@ def backtest(data: Deu3Data, *, reps: int = 2000, seed: int = 20240601,
         results.append(ModelResult(name, int(ok.sum()), float(e_ok.mean()), float(lo), float(hi),
                                    float((e_ok - b_ok).mean()), float(dlo), float(dhi)))
     return results
+
+
+# --- the Council models, judged by proposal ------------------------------------------------
+
+#: Older rules of this module reported beside the Council models (no fitted parameters).
+REFERENCE_SOURCES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "wmedian": ("Black (1948), median voter; salience-weighted as in Achen (2006)", ("positions", "saliences")),
+    "nash": ("Nash (1950); Achen (2006)", ("positions", "saliences", "reference point")),
+    "eu_model": ("Bueno de Mesquita (1994); Scholz et al. (2011)", ("positions", "saliences")),
+    "mandate": ("this project: compromise projected onto the winset of rp", ("positions", "saliences", "rule",
+                                                                           "procedure", "reference point")),
+    "constant50": ("scale reference", ()),
+    "commission": ("scale reference", ("positions",)),
+}
+
+
+def council_models(which: Sequence[str] | None = None) -> dict[str, Any]:
+    """Every model of the backtest: the Council models (:mod:`crisislab.council.models`,
+    populations of the ``eu-russia`` scenario) followed by this module's older rules."""
+    from crisislab.council.models import FACTORIES, Reference
+    from crisislab.validation.mandate import MandateModel
+
+    mandate = MandateModel.from_scenario()
+    table: dict[str, Any] = {name: make(mandate.population) for name, make in FACTORIES.items()}
+    for name, rule in models().items():
+        if name in table:
+            continue
+        src, uses = REFERENCE_SOURCES[name]
+        table[name] = Reference(name, rule, DESCRIPTIONS.get(name, ""), src, uses)
+    if which is None:
+        return table
+    unknown = [n for n in which if n not in table]
+    if unknown:
+        raise InputError("--models", [Problem("(option)", short_repr(unknown[0]), f"one of {', '.join(table)}")])
+    chosen = ["compromise", *[n for n in which if n != "compromise"]]  # the baseline is always scored
+    return {n: table[n] for n in chosen}
+
+
+def council_backtest(data: Deu3Data, *, train: Deu3Data | None = None, which: Sequence[str] | None = None,
+                     folds: int = 10, reps: int = 2000, seed: int = 20240601) -> Any:
+    """Score every model on ``data`` (see :mod:`crisislab.council.evaluate`): fitted models
+    by cross-validation over whole proposals, or fitted on ``train`` when it is given;
+    MAE with a proposal-bootstrap CI and the paired difference to the compromise model."""
+    from crisislab.council.evaluate import evaluate
+
+    if not data.issues:
+        raise InputError(data.source, [Problem("(whole file)", "no issue with an outcome and at least one position",
+                                               "rows with 'out' and positions")])
+    if train is not None and not train.issues:
+        raise InputError(train.source, [Problem("(whole file)", "no issue with an outcome and at least one position",
+                                                "rows with 'out' and positions")])
+    table = council_models(which)
+    return evaluate(table, data.issues, folds=folds, seed=seed, reps=reps, boot_seed=seed,
+                    train=train.issues if train is not None else None,
+                    trained_on=train.source if train is not None else None)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from crisislab.council.interface import council_of, positions_from_stance
 from crisislab.model import kernels
 from crisislab.model.mechanisms._base import clip, clip01, mechanism
 from crisislab.model.params import Params
@@ -183,19 +184,17 @@ def mandate_paradox(s: State, p: Params, a: Actions, rng: Streams) -> State:
 
 
 def coalition_vote(s: State, p: Params, rng: Streams, slot_offset: int, threshold: float, rule: str) -> np.ndarray:
-    """Members vote yes when their (noisy) stance is below ``threshold``; returns pass/fail.
+    """The Council decides whether the proposal passes (:class:`crisislab.council.interface.Council`).
 
-    ``unanimity``: every member with a veto must vote yes. ``qmv``: the EU double majority,
-    at least 55 % of EU members representing at least 65 % of their population.
+    Members' (noisy) stances become positions on the proposal: a member at ``threshold``
+    stands midway between the status quo and the proposal. The backtested Council model
+    predicts the outcome, the rule must accept it against the status quo (``unanimity``:
+    every veto holder; ``qmv``: the EU double majority, 55 % of EU members with 65 % of their
+    population), and it must reach the proposal's side of the scale (50 of 100).
     """
     noise = 0.1 * rng.normal(s.week, Slot.VOTE + slot_offset, p.n_members)
-    yes = (s.stance + noise) < threshold
-    if rule == "unanimity":
-        return (yes | ~p.veto[None, :]).all(axis=1)
-    eu = p.eu_member
-    members_ok = (yes & eu).sum(axis=1) >= 0.55 * eu.sum()
-    pop_ok = (yes * (p.population * eu)).sum(axis=1) >= 0.65 * (p.population * eu).sum()
-    return members_ok & pop_ok
+    x = positions_from_stance(s.stance + noise, threshold)
+    return council_of(p).decide(x, rule, pass_at=50.0)
 
 
 @mechanism("M09")

@@ -216,6 +216,7 @@ def names() -> list[str]:
 #: off give the same runs (tests/mechanisms/test_contracts.py checks both statements).
 OFF_RULES: dict[str, str] = {
     "M06": "permanence stays where it starts; at strength 0 it still recovers under consistent enforcement",
+    "M08": "no mandate vote is held, so the mandate never widens; strength scales only the vote's delay and the broad-mandate penalty",
     "M12": "the framework's gates are ignored (earned contact, frontline veto, automatic triggers); strength plays no part",
     "M18": "any contact, coordinated or a member's own, counts in full as a regular channel; strength plays no part",
     "M19": "no conditional offer is answered and the coalition does not update on the answer; strength plays no part",

@@ -12,6 +12,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from crisislab.council.interface import council_of
 from crisislab.model import kernels
 from crisislab.model.mechanisms._base import clip, mechanism, per_run
 from crisislab.model.mechanisms.negotiation import mediation_leverage, non_negotiable_concessions
@@ -55,9 +56,11 @@ def accession_unanimity(s: State, p: Params, a: Actions, rng: Streams) -> State:
         return s
     want = np.asarray(a.seek_enlargement, dtype=bool) & ~s.enlarged
     if want.any():
+        # members object below the bar (support 0) and support at or above it (100); the
+        # Council decides by unanimity of the veto holders (every capital ratifies)
         bar = p.k["accession_unanimity"]["oppose_below"]
-        objects = (s.stance < bar) & p.veto[None, :]
-        s.enlarged = s.enlarged | (want & ~objects.any(axis=1))
+        x = np.where(s.stance < bar, 0.0, 100.0)
+        s.enlarged = s.enlarged | (want & council_of(p).decide(x, "unanimity", pass_at=0.0))
     return s
 
 
