@@ -80,16 +80,18 @@ def test_rowdot_and_spread(data):
 def test_frontline_update(data):
     x, fl, bypass = data["x"], data["fl"], data["flags"]
     support = data["g"].random(x.shape)
-    c1, rec, c2 = 0.07, 0.02, 0.11
+    n = x.shape[0]
+    # coefficients per run (a batch of parameter points): each run uses its own
+    c1, rec, c2 = data["g"].uniform(0.0, 0.2, n), np.full(n, 0.02), data["g"].uniform(0.0, 0.2, n)
     idx = np.nonzero(fl)[0]
-    target = data["g"].random(x.shape[0])
+    target = data["g"].random(n)
     t, s, intel = kernels.frontline_update(x, support, bypass, fl, idx, c1, rec, c2, target)
     f = fl[None, :]
-    trust = x - c1 * bypass[:, None] * x * f
-    trust = trust + rec * (target[:, None] - trust) * f
+    trust = x - c1[:, None] * bypass[:, None] * x * f
+    trust = trust + rec[:, None] * (target[:, None] - trust) * f
     trust = np.clip(np.where(f, trust, 1.0), 0.0, 1.0)
     np.testing.assert_array_equal(t, trust)
-    np.testing.assert_array_equal(s, np.clip(support - c2 * (1.0 - trust) * f, 0.0, 1.0))
+    np.testing.assert_array_equal(s, np.clip(support - c2[:, None] * (1.0 - trust) * f, 0.0, 1.0))
     if idx.size:
         np.testing.assert_array_equal(intel, _seqdot(trust[:, idx], np.ones(idx.size)) / idx.size)
 
@@ -97,19 +99,23 @@ def test_frontline_update(data):
 def test_contagion_update(data):
     x, w, rung = data["x"], data["w"], data["rung"]
     inten = data["g"].random(x.shape[0])
-    exposure = data["g"].random(x.shape[1]) * 0.1
-    cost, s, weekly, low = kernels.contagion_update(x, inten, exposure, rung, w, 0.3, 0.05, 0.2)
-    assert low == bool((s < 0.2).any())
-    c = inten[:, None] * exposure[None, :]
-    np.testing.assert_array_equal(cost, c)
-    np.testing.assert_array_equal(s, np.clip(x - 0.3 * c + 0.05 * (rung / 7.0)[:, None] * (1.0 - x), 0.0, 1.0))
-    np.testing.assert_array_equal(weekly, _seqdot(c, w))
+    n = x.shape[0]
+    full = lambda v: np.full(n, v)  # noqa: E731
+    for exposure in (data["g"].random((1, x.shape[1])) * 0.1, data["g"].random(x.shape) * 0.1):  # shared, per run
+        decay = data["g"].uniform(0.1, 0.5, n)
+        cost, s, weekly, low = kernels.contagion_update(x, inten, exposure, rung, w, decay, full(0.05), full(0.2))
+        assert low == bool((s < 0.2).any())
+        c = inten[:, None] * exposure
+        np.testing.assert_array_equal(cost, c)
+        np.testing.assert_array_equal(s, np.clip(x - decay[:, None] * c + 0.05 * (rung / 7.0)[:, None] * (1.0 - x), 0.0, 1.0))
+        np.testing.assert_array_equal(weekly, _seqdot(c, w))
 
 
 def test_dissent_update(data):
     x, w, op = data["x"], data["w"], data["flags"]
-    stance, pol = kernels.dissent_update(x, w, op, 0.04)
-    expect = np.clip(x + 0.04 * op[:, None] * np.sign(x - _seqdot(x, w)[:, None]), 0.0, 1.0)
+    c = data["g"].uniform(0.0, 0.1, x.shape[0])
+    stance, pol = kernels.dissent_update(x, w, op, c)
+    expect = np.clip(x + c[:, None] * op[:, None] * np.sign(x - _seqdot(x, w)[:, None]), 0.0, 1.0)
     np.testing.assert_array_equal(stance, expect)
     np.testing.assert_array_equal(pol, _spread(expect, w))
 
@@ -135,8 +141,8 @@ def test_logit_choice(data):
     ude, uesc = g.normal(0, 2, n), g.normal(0, 2, n)
     ude[:5] = 0.0  # ties with the hold option
     draw = g.random(n)
-    lam = 1.7
-    u = np.stack([ude, np.zeros_like(uesc), uesc], axis=1) * lam
+    lam = g.uniform(0.5, 3.0, n)  # per run
+    u = np.stack([ude, np.zeros_like(uesc), uesc], axis=1) * lam[:, None]
     u -= u.max(axis=1, keepdims=True)
     w = np.exp(u)
     cdf = np.cumsum(w, axis=1) / w.sum(axis=1, keepdims=True)

@@ -44,6 +44,10 @@ class Doctrine:
     levers: ClassVar[tuple[str, ...]] = ()
     mechanisms: ClassVar[tuple[str, ...]] = ()
     defaults: ClassVar[dict[str, Any]] = {}
+    #: A run's actions depend only on its own observations and the batch's structure (not
+    #: on which other runs share the batch, nor on their number), so one instance may act
+    #: for the runs of many parameter points (:func:`crisislab.model.engine.run_points`).
+    batch_safe: ClassVar[bool] = True
 
     def __init__(self, **params: Any) -> None:
         unknown = set(params) - set(self.defaults)

@@ -179,12 +179,12 @@ def _sign(x: float) -> float:
 @njit(**_opts)
 def frontline_update(
     trust: np.ndarray, support: np.ndarray, bypass: np.ndarray, fl: np.ndarray, fl_idx: np.ndarray,
-    c_bypass: float, recovery: float, c_hedge: float, target: np.ndarray,
+    c_bypass: np.ndarray, recovery: np.ndarray, c_hedge: np.ndarray, target: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """M07 for every run and member; returns (trust, support, mean frontline trust).
 
     A bypass takes the share ``c_bypass`` of the trust left; trust recovers toward the
-    run's ``target`` by ``recovery`` a week."""
+    run's ``target`` by ``recovery`` a week. Coefficients are per run (``[runs]``)."""
     n, m = trust.shape
     new_t = np.empty((n, m))
     new_s = np.empty((n, m))
@@ -194,11 +194,11 @@ def frontline_update(
         b = 1.0 if bypass[i] else 0.0
         for j in range(m):
             f = 1.0 if fl[j] else 0.0
-            t = trust[i, j] - (c_bypass * b * trust[i, j]) * f
-            t = t + (recovery * (target[i] - t)) * f
+            t = trust[i, j] - (c_bypass[i] * b * trust[i, j]) * f
+            t = t + (recovery[i] * (target[i] - t)) * f
             t = _clip01(t if fl[j] else 1.0)
             new_t[i, j] = t
-            new_s[i, j] = _clip01(support[i, j] - (c_hedge * (1.0 - t)) * f)
+            new_s[i, j] = _clip01(support[i, j] - (c_hedge[i] * (1.0 - t)) * f)
         if k > 0:
             acc = 0.0
             for q in range(k):
@@ -210,33 +210,36 @@ def frontline_update(
 @njit(**_opts)
 def contagion_update(
     support: np.ndarray, intensity: np.ndarray, exposure: np.ndarray, rung: np.ndarray,
-    gdp_share: np.ndarray, c_decay: float, threat_recovery: float, defect_below: float,
+    gdp_share: np.ndarray, c_decay: np.ndarray, threat_recovery: np.ndarray, defect_below: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool]:
     """M30: member costs, support after cost and threat, the GDP-weighted cost per run, and
-    whether any member's new support is below ``defect_below``."""
+    whether any member's new support is below ``defect_below``. ``exposure`` is
+    ``[1, members]`` or one row per run; the coefficients are per run."""
     n, m = support.shape
     cost = np.empty((n, m))
     new_s = np.empty((n, m))
     weekly = np.empty(n)
     low = False
     for i in range(n):
-        threat = threat_recovery * (rung[i] / 7.0)
+        threat = threat_recovery[i] * (rung[i] / 7.0)
+        ex = exposure[0] if exposure.shape[0] == 1 else exposure[i]
         acc = 0.0
         for j in range(m):
-            c = intensity[i] * exposure[j]
+            c = intensity[i] * ex[j]
             cost[i, j] = c
             acc += c * gdp_share[j]
             s = support[i, j]
-            v = _clip01((s - c_decay * c) + threat * (1.0 - s))
+            v = _clip01((s - c_decay[i] * c) + threat * (1.0 - s))
             new_s[i, j] = v
-            low = low or v < defect_below
+            low = low or v < defect_below[i]
         weekly[i] = acc
     return cost, new_s, weekly, low
 
 
 @njit(**_opts)
-def dissent_update(stance: np.ndarray, w: np.ndarray, op: np.ndarray, c_dissent: float) -> tuple[np.ndarray, np.ndarray]:
-    """M29: operations push members away from the weighted centre; returns (stance, polarisation)."""
+def dissent_update(stance: np.ndarray, w: np.ndarray, op: np.ndarray, c_dissent: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """M29: operations push members away from the weighted centre; returns (stance, polarisation).
+    ``c_dissent`` is per run."""
     n, m = stance.shape
     new = np.empty((n, m))
     pol = np.empty(n)
@@ -244,7 +247,7 @@ def dissent_update(stance: np.ndarray, w: np.ndarray, op: np.ndarray, c_dissent:
         centre = 0.0
         for j in range(m):
             centre += stance[i, j] * w[j]
-        o = c_dissent * (1.0 if op[i] else 0.0)
+        o = c_dissent[i] * (1.0 if op[i] else 0.0)
         for j in range(m):
             new[i, j] = _clip01(stance[i, j] + o * _sign(stance[i, j] - centre))
         pol[i] = _row_spread(new, i, w)
@@ -304,15 +307,16 @@ def _pairwise_row(x: np.ndarray, i: int) -> float:
 
 
 @njit(**_opts)
-def logit_choice(u_deescalate: np.ndarray, u_escalate: np.ndarray, lam: float, draw: np.ndarray) -> np.ndarray:
+def logit_choice(u_deescalate: np.ndarray, u_escalate: np.ndarray, lam: np.ndarray, draw: np.ndarray) -> np.ndarray:
     """The adversary's logit choice (-1, 0, +1) as ``core.adversary_choice`` computes it:
-    ``u = [u_de, 0, u_esc] * lam``, ``w = exp(u - max u)``, cdf over (de, hold), draw."""
+    ``u = [u_de, 0, u_esc] * lam``, ``w = exp(u - max u)``, cdf over (de, hold), draw.
+    ``lam`` (the precision) is per run."""
     n = draw.shape[0]
     out = np.empty(n, dtype=np.int64)
     for i in range(n):
-        u0 = u_deescalate[i] * lam
-        u1 = 0.0 * lam
-        u2 = u_escalate[i] * lam
+        u0 = u_deescalate[i] * lam[i]
+        u1 = 0.0 * lam[i]
+        u2 = u_escalate[i] * lam[i]
         top = u0  # NumPy's maximum: keeps the first of equals, propagates NaN
         if not (top >= u1 or top != top):
             top = u1

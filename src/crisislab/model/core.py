@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from crisislab.model import kernels
-from crisislab.model.mechanisms._base import clip, clip01, mechanism, per_run
+from crisislab.model.mechanisms._base import at, clip, clip01, mechanism, per_run, per_run_f
 from crisislab.model.mechanisms.catastrophe import (
     deep_strike_probability,
     inadvertent_climb_probability,
@@ -72,7 +72,7 @@ def base_utility(s: State, p: Params, a: Actions, rng: Streams) -> State:
     gamble = s.rung >= CALM  # the next step up is force, a gamble on how a fight would go
     at_war = s.rung >= WAR
     s.u_escalate = (
-        ESCALATE_GAIN * p.aggression[t] * (1.0 - 0.6 * s.defender_capability)
+        ESCALATE_GAIN * at(p.aggression, t) * (1.0 - 0.6 * s.defender_capability)
         + 0.1 * s.adversary_legitimacy
         - RUNG_COST * (s.rung - 1)
         - MOVE_COST
@@ -104,17 +104,17 @@ def coercion(s: State, p: Params, a: Actions, rng: Streams) -> State:
     """
     t = s.adversary_type
     live = ~s.ended & (s.rung >= 1) & (s.tranche >= 1)
-    top = float(p.tranche_damage[-1])
-    now = p.tranche_damage[s.tranche]
+    top = p.tranche_damage[..., -1]
+    now = at(p.tranche_damage, s.tranche)
     cred = clip01(s.perceived_resolve * s.leverage)
     expected = (now + cred * (top - now)) * s.isolation
     delta = p.k["deterrence_inequality"]["discount"]
     # M05's valuation: damage believed to persist with probability `permanence`; with M05
     # off, persistence plays no part and sanctions are valued as if certain to stay
-    pi = s.permanence if p.s("deterrence_inequality") > 0 else 1.0
+    pi = s.permanence if p.acts("deterrence_inequality") else 1.0
     cost = p.dyn["coercion_weight"] * expected * pi / (1.0 - delta * pi) * (1.0 - 0.5 * s.adversary_resolve)
-    stake = ESCALATE_GAIN * p.aggression[t] * (1.0 - 0.6 * s.defender_capability) + FACE_COST * s.adversary_resolve
-    z = np.clip(float(p.rationality) * (cost - stake), -50.0, 50.0)
+    stake = ESCALATE_GAIN * at(p.aggression, t) * (1.0 - 0.6 * s.defender_capability) + FACE_COST * s.adversary_resolve
+    z = np.clip(p.rationality * (cost - stake), -50.0, 50.0)
     prob = p.dyn["comply_rate"] / (1.0 + np.exp(-z))
     comply = live & (rng.uniform(s.week, Slot.COMPLY) < prob)
     if comply.any():
@@ -131,7 +131,7 @@ def adversary_choice(s: State, p: Params, a: Actions, rng: Streams) -> State:
     # per run (compiled): u = [u_deescalate, 0, u_escalate] * rationality; w = exp(u - max u);
     # cdf = cumsum(w) / sum(w); action = (draw > cdf[0]) + (draw > cdf[1]) - 1
     draw = rng.uniform(s.week, Slot.CHOICE)
-    action = kernels.logit_choice(np.asarray(s.u_deescalate, dtype=float), np.asarray(s.u_escalate, dtype=float), float(p.rationality), draw)
+    action = kernels.logit_choice(np.asarray(s.u_deescalate, dtype=float), np.asarray(s.u_escalate, dtype=float), per_run_f(p.rationality, draw.shape[0]), draw)
     demobilise = (s.offer_state == 1) & (s.talks_weeks == 0) & s.talks_open
     action = np.where(demobilise | (s.settled & (s.rung > 0)), -1, action)
     # a crisis that is over stays where it ended (a settled adversary stands down)
@@ -145,7 +145,7 @@ def concession_event(s: State, p: Params, a: Actions, rng: Streams) -> State:
     """Under shared risk the adversary sometimes backs down outright (a concession)."""
     k = p.k["brinkmanship"]
     r = per_run(a.risk, s.rung.shape, float)
-    prob = p.s("brinkmanship") * k["concede"] * 0.2 * r * (1.0 - p.resolve[s.adversary_type]) * ~s.ended
+    prob = p.s("brinkmanship") * k["concede"] * 0.2 * r * (1.0 - at(p.resolve, s.adversary_type)) * ~s.ended
     yes = rng.uniform(s.week, Slot.CONCEDE) < prob
     s.adversary_concessions = s.adversary_concessions + 0.1 * yes
     s.action = np.where(yes, -1, s.action)
@@ -239,13 +239,13 @@ def coalition_response(s: State, p: Params, a: Actions, rng: Streams) -> State:
     s.pending_response = np.where(
         want, np.where(s.pending_response >= 0, np.minimum(s.pending_response, s.response_lag), s.response_lag), s.pending_response
     ).astype(float)
-    top = len(p.tranche_damage) - 1
+    top = p.tranche_damage.shape[-1] - 1
     # automatic triggers: escalation or a cross-domain operation while talks run (M12b)
     trig = np.asarray(a.triggers, dtype=bool) & p.on["conditionality_framework"]
     fire_trigger = trig & (climbed | (s.talks_open & s.cyber_now))
     pre = np.asarray(a.pre_planned, dtype=bool) & p.on["preplanned_responses"]
     fire_pre = pre & (climbed | s.rejected_now)
-    jump = np.where(fire_pre, int(p.k["preplanned_responses"]["jump"]), 0) + fire_trigger
+    jump = np.where(fire_pre, np.asarray(p.k["preplanned_responses"]["jump"]).astype(np.int64), 0) + fire_trigger
     due = s.pending_response == 0
     s.tranche = np.minimum(s.tranche + jump + due, top)
     s.pending_response = np.where(due | fire_trigger | fire_pre, -1.0, np.where(s.pending_response > 0, s.pending_response - 1, s.pending_response))

@@ -25,8 +25,9 @@ its mechanism ID is what traces show):
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 import numpy as np
@@ -38,7 +39,7 @@ from crisislab.model.mechanisms import cohesion as coh
 from crisislab.model.mechanisms import negotiation as neg
 from crisislab.model.mechanisms import screening as scr
 from crisislab.model.outcomes import outcome_table
-from crisislab.model.params import Params
+from crisislab.model.params import Params, stack_params
 from crisislab.model.rng import Slot, Streams
 from crisislab.model.state import Actions, Observation, State
 
@@ -200,7 +201,7 @@ def observe(s: State, p: Params) -> Observation:
         frontline=p.frontline,
         type_names=p.type_names,
         member_names=p.member_names,
-        n_tranches=len(p.tranche_damage) - 1,
+        n_tranches=p.tranche_damage.shape[-1] - 1,
     )
 
 
@@ -309,9 +310,140 @@ def run_batch(
     run_ids = np.arange(run_offset, run_offset + runs, dtype=np.int64)
     rng = Streams(seed, run_ids)
     s = initial_state(p, rng)
+    rows = np.array([r - run_offset for r in trace_runs if run_offset <= r < run_offset + runs], dtype=np.int64)
+    return _simulate(s, p, doctrine, rng, run_ids, rows=rows, record=record, steps=steps)
+
+
+@dataclass(frozen=True)
+class Point:
+    """One parameter point's share of a batch: ``runs`` runs with global indices
+    ``run_offset ..`` of ``seed``, under ``doctrine``, with the compiled scenario ``params``."""
+
+    params: Params
+    doctrine: Any
+    runs: int
+    seed: int
+    run_offset: int = 0
+
+
+def run_points(points: Sequence[Point], *, record: bool = False, steps: Sequence[StepFn] = STEP_ORDER) -> list[SimulationResult]:
+    """Simulate many parameter points in one batch; one result per point, in order.
+
+    Every run gets exactly the outcome it gets from :func:`run_batch` for its own point
+    (same scenario as resolved for the point, doctrine, seed and global run index): the
+    points' parameters that differ are held per run (:func:`~crisislab.model.params.stack_params`)
+    and every step reads each run's own values. The points must share
+    :func:`~crisislab.model.params.batch_key`; group them by it first.
+    """
+    if not points:
+        return []
+    if len(points) == 1:
+        q = points[0]
+        return [run_batch(q.params, q.doctrine, q.runs, q.seed, run_offset=q.run_offset, record=record, steps=steps)]
+    counts = [q.runs for q in points]
+    p = stack_params([q.params for q in points], counts)
+    streams = [Streams(q.seed, np.arange(q.run_offset, q.run_offset + q.runs, dtype=np.int64)) for q in points]
+    rng = Streams.joined(streams)
+    s = concat_states([initial_state(q.params, r) for q, r in zip(points, streams, strict=True)])
+    run_ids = np.concatenate([np.arange(q.run_offset, q.run_offset + q.runs, dtype=np.int64) for q in points])
+    res = _simulate(s, p, PointDoctrines(points), rng, run_ids, rows=np.zeros(0, dtype=np.int64), record=record, steps=steps)
+    out, start = [], 0
+    for n in counts:
+        part = res.outcomes.iloc[start : start + n].reset_index(drop=True)
+        traj = {k: v[start : start + n] for k, v in res.trajectories.items()}
+        out.append(SimulationResult(part, traj, []))
+        start += n
+    return out
+
+
+def concat_states(states: Sequence[State]) -> State:
+    """The states of several batches (at the same week) as one batch, in order."""
+    first = states[0]
+    return State(week=first.week, **{n: np.concatenate([getattr(x, n) for x in states]) for n in State.field_names()})
+
+
+_OBS_PER_RUN = ("rung", "last_action", "verified_weeks", "talks_open", "settled", "offer_state", "belief", "tranche",
+                "support", "member_cost", "stance", "frontline_trust", "cohesion", "enlarged")
+
+
+class PointDoctrines:
+    """The doctrines of a batch of points, each acting on its own points' runs.
+
+    Points that pass the same doctrine object share one instance over all their runs when
+    the doctrine is ``batch_safe`` (its actions for a run depend only on that run's
+    observations and the batch's structure, which every registered doctrine satisfies:
+    a run's outcome does not depend on the size of its batch); any other doctrine gets a
+    copy of its own per point, reset with that point's parameters and run count.
+    """
+
+    def __init__(self, points: Sequence[Point]) -> None:
+        self.groups: list[tuple[Any, Params, np.ndarray]] = []
+        shared: dict[int, int] = {}
+        seen: set[int] = set()
+        start = 0
+        for q in points:
+            idx = np.arange(start, start + q.runs)
+            start += q.runs
+            key = id(q.doctrine)
+            if getattr(q.doctrine, "batch_safe", False) and key in shared:
+                g = shared[key]
+                d, gp, old = self.groups[g]
+                self.groups[g] = (d, gp, np.concatenate([old, idx]))
+                continue
+            doc = copy.deepcopy(q.doctrine) if key in seen else q.doctrine
+            seen.add(key)
+            if getattr(q.doctrine, "batch_safe", False):
+                shared[key] = len(self.groups)
+            self.groups.append((doc, q.params, idx))
+        self.n = start
+        self.p: Params | None = None
+
+    def reset(self, params: Params, runs: int) -> None:
+        self.p = params
+        for d, gp, idx in self.groups:
+            d.reset(gp, idx.size)
+
+    def act(self, obs: Observation) -> Actions:
+        if len(self.groups) == 1:
+            return self.groups[0][0].act(obs)
+        n, m = obs.runs, len(obs.member_names)
+        acts = [d.act(_obs_rows(obs, idx)) for d, _, idx in self.groups]
+        merged: dict[str, Any] = {}
+        for f in _ACTION_FIELDS:
+            vals = [getattr(a, f) for a in acts]
+            if f == "deep_strike" and any(v is None for v in vals) and not all(v is None for v in vals):
+                assert self.p is not None
+                share = np.broadcast_to(np.asarray(self.p.deep_strike_share, dtype=float), (n,))
+                vals = [share[idx] if v is None else v for v, (_, _, idx) in zip(vals, self.groups, strict=True)]
+            if all(v is None for v in vals):
+                merged[f] = None
+                continue
+            if all(np.ndim(v) == 0 for v in vals) and all(v == vals[0] for v in vals):
+                merged[f] = vals[0]
+                continue
+            shape: tuple[int, ...] = (n, m) if f == "unilateral" else (n,)
+            out = np.empty(shape, dtype=np.result_type(*(np.asarray(v) for v in vals)))
+            for v, (_, _, idx) in zip(vals, self.groups, strict=True):
+                arr = np.asarray(v)
+                if f == "unilateral" and arr.ndim < 2:  # one value, or one per member
+                    arr = np.broadcast_to(arr, (idx.size, m))
+                out[idx] = arr
+            merged[f] = out
+        return Actions(**merged)
+
+
+def _obs_rows(obs: Observation, idx: np.ndarray) -> Observation:
+    return replace(obs, **{f: getattr(obs, f)[idx] for f in _OBS_PER_RUN})
+
+
+def _simulate(
+    s: State, p: Params, doctrine: Any, rng: Streams, run_ids: np.ndarray, *, rows: np.ndarray, record: bool,
+    steps: Sequence[StepFn],
+) -> SimulationResult:
+    """The weekly loop over a prepared batch (state, parameters, streams)."""
+    runs = run_ids.shape[0]
     doctrine.reset(p, runs)
     trace: list[TraceRow] = []
-    rows = np.array([r - run_offset for r in trace_runs if run_offset <= r < run_offset + runs], dtype=np.int64)
     traj: dict[str, list[np.ndarray]] = {k: [] for k in TRAJECTORY_FIELDS} if record else {}
     n, m = runs, p.n_members
     layout = _layout(s, rows) if rows.size else []

@@ -8,7 +8,9 @@ mechanism's constants ``p.k["credibility_decay"]["d_talk"]``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 
@@ -83,14 +85,129 @@ class Params:
     on: dict[str, bool] = field(default_factory=dict)
     strength: dict[str, float] = field(default_factory=dict)
     k: dict[str, dict[str, float]] = field(default_factory=dict)
+    #: names of the fields (``dyn.<key>``, ``strength.<mechanism>``, ``k.<mechanism>.<key>``,
+    #: ``aid_levels.<level>`` for the dictionaries) that hold one value per run: set by
+    #: :func:`stack_params` for a batch of several parameter points, empty otherwise
+    per_run: frozenset[str] = frozenset()
 
     @property
     def n_types(self) -> int:
         return len(self.type_names)
 
-    def s(self, name: str) -> float:
-        """Effective strength of a mechanism: 0 when switched off."""
+    def s(self, name: str) -> Any:
+        """Effective strength of a mechanism: 0 when switched off (an array with one value
+        per run when the batch mixes parameter points that differ in it)."""
         return self.strength[name] if self.on[name] else 0.0
+
+    def acts(self, name: str) -> bool:
+        """The mechanism is switched on with a strength other than 0. The same for every
+        run of a batch: :func:`batch_key` keeps points that differ in it apart."""
+        return bool(self.on[name]) and bool(np.all(np.asarray(self.strength[name]) != 0))
+
+
+# --- batches of many parameter points -----------------------------------------------------
+#
+# A batch may mix runs of many parameter points (a sweep, a Sobol design, the crises of the
+# validation family). Numeric parameters that differ between the points of a batch then
+# hold one value per run (``[runs]`` for a scalar, ``[runs, k]`` for a per-type, per-member
+# or per-tranche vector); every step reads them so that a run sees exactly the values of
+# its own point. Fields that shape the computation itself (counts, names, masks, the
+# decision rule, mediator and style, the agenda, the members' political weights and
+# Council votes, which switches are on and which strengths are 0) must be equal in a batch:
+# :func:`batch_key` is what the callers group points by.
+
+#: Scalar fields that may hold one value per run.
+PER_RUN_SCALARS = ("rationality", "initial_rung", "defender_capability", "mediator_trust_a", "mediator_trust_c",
+                   "deep_strike_share")
+#: Vector fields (per type, per member or per tranche) that may hold one row per run.
+PER_RUN_VECTORS = ("type_weights", "aggression", "resolve", "paranoia", "stature_weight", "zero_sum", "accept_limit",
+                   "p_accept_offer", "reservation", "cyber_propensity", "tranche_intensity", "tranche_damage",
+                   "trade_exposure", "energy_dependence", "stance", "salience")
+#: Dictionaries of scalars whose entries may hold one value per run.
+PER_RUN_DICTS = ("dyn", "strength", "aid_levels")
+#: Fields that are equal in every batch (see :func:`batch_key`).
+STRUCTURE = ("horizon", "n_members", "member_names", "population", "gdp", "weight", "frontline", "veto",
+             "veto_holder", "eu_member", "decision_rule", "type_names", "mediator", "mediator_style",
+             "hotline_available", "agenda_names", "pos_c", "pos_a", "sal_c", "sal_a", "red_line", "in_mandate")
+
+
+def _frozen(v: Any) -> Any:
+    if isinstance(v, np.ndarray):
+        return (v.dtype.str, v.shape, v.tobytes())
+    if isinstance(v, list):
+        return tuple(v)
+    return v
+
+
+def batch_key(p: Params) -> tuple[Any, ...]:
+    """What parameter points must share to run in one batch: the :data:`STRUCTURE` fields,
+    the switches, which strengths are 0, the number of tranches, and the name of every
+    mechanism constant (their values may differ)."""
+    return (
+        p.name,
+        tuple(_frozen(getattr(p, f)) for f in STRUCTURE),
+        tuple(sorted((n, bool(v)) for n, v in p.on.items())),
+        tuple(sorted((n, bool(np.all(np.asarray(p.strength[n]) == 0))) for n in p.strength)),
+        len(p.tranche_damage),
+        tuple(sorted((n, tuple(sorted(k))) for n, k in p.k.items())),
+        tuple(sorted(p.dyn)),
+        tuple(sorted(p.aid_levels)),
+    )
+
+
+def _same(values: Sequence[Any]) -> bool:
+    first = values[0]
+    return all(np.array_equal(v, first) for v in values[1:])
+
+
+def _stacked(values: Sequence[Any], runs: Sequence[int]) -> np.ndarray:
+    return np.repeat(np.asarray(values), np.asarray(runs, dtype=np.int64), axis=0)
+
+
+def stack_params(points: Sequence[Params], runs: Sequence[int]) -> Params:
+    """One :class:`Params` for a batch that holds ``runs[i]`` consecutive runs of point
+    ``points[i]``: a field equal at every point keeps its value, one that differs holds each
+    run's value (and is named in ``per_run``). Points must share :func:`batch_key`.
+
+    >>> from crisislab.scenario import load_scenario
+    >>> sc = load_scenario("toy-3")
+    >>> a, b = compile_scenario(sc), compile_scenario(sc.with_overrides({"adversary.rationality": 2.0}))
+    >>> p = stack_params([a, b], [2, 3])
+    >>> p.rationality.tolist(), sorted(p.per_run)
+    ([4.0, 4.0, 2.0, 2.0, 2.0], ['rationality'])
+    """
+    if len(points) != len(runs) or not points:
+        raise ValueError("stack_params needs one run count per point, and at least one point")
+    if len(points) == 1:
+        return points[0]
+    key = batch_key(points[0])
+    for i, q in enumerate(points[1:], 1):
+        if batch_key(q) != key:
+            raise ValueError(f"point {i} differs from point 0 in a field that shapes the batch (see batch_key)")
+    changes: dict[str, Any] = {}
+    varying: set[str] = set()
+    for name in (*PER_RUN_SCALARS, *PER_RUN_VECTORS):
+        values = [getattr(q, name) for q in points]
+        if not _same(values):
+            changes[name] = _stacked(values, runs)
+            varying.add(name)
+    for name in PER_RUN_DICTS:
+        d = dict(getattr(points[0], name))
+        for key_ in d:
+            values = [getattr(q, name)[key_] for q in points]
+            if not _same(values):
+                d[key_] = _stacked(values, runs)
+                varying.add(f"{name}.{key_}")
+        changes[name] = d
+    k: dict[str, dict[str, Any]] = {m: dict(v) for m, v in points[0].k.items()}
+    for m, consts in k.items():
+        for key_ in consts:
+            values = [q.k[m][key_] for q in points]
+            if not _same(values):
+                consts[key_] = _stacked(values, runs)
+                varying.add(f"k.{m}.{key_}")
+    changes["k"] = k
+    return replace(points[0], per_run=frozenset(varying), **changes)
 
 
 def compile_scenario(scenario: Scenario) -> Params:

@@ -75,6 +75,14 @@ class Streams:
             seed_key = _mix(np.array([int(seed) & 0xFFFFFFFFFFFFFFFF], dtype=np.uint64) + _GOLDEN)
             self._key = _mix(seed_key ^ (ids * _GOLDEN + _M2))
 
+    @classmethod
+    def joined(cls, parts: list[Streams]) -> Streams:
+        """The streams of several batches as one batch, in order (each run keeps its own
+        stream: its key depends only on its seed and global run index)."""
+        out = cls.__new__(cls)
+        out._key = np.concatenate([q._key for q in parts])
+        return out
+
     @property
     def n(self) -> int:
         return int(self._key.shape[0])

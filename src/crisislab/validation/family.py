@@ -408,6 +408,7 @@ class MixDoctrine(Doctrine):
     levers = ("talks", "mediator")
     mechanisms = ()
     defaults: ClassVar[dict[str, Any]] = {}
+    batch_safe = False  # its runs are split among doctrines by quotas of the batch's size
 
     def __init__(self, weights: dict[str, float], mediated: bool = False, entry_weeks: int = 0) -> None:
         super().__init__()

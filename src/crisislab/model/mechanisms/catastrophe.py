@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from crisislab.model import kernels
-from crisislab.model.mechanisms._base import clip, clip01, mechanism, per_run
+from crisislab.model.mechanisms._base import at, clip, clip01, mechanism, per_run
 from crisislab.model.params import CASUALTIES_PER_WEEK, Params
 from crisislab.model.rng import Slot, Streams
 from crisislab.model.state import Actions, State
@@ -41,7 +41,7 @@ def misperception(s: State, p: Params, a: Actions, rng: Streams) -> State:
     sigma = sigma * (1.0 + 0.5 * (1.0 - s.intel_quality))
     s.sigma = sigma
     # a paranoid adversary that cannot read the coalition reads threat into the noise
-    s.u_escalate = s.u_escalate + p.s("misperception") * k["misread"] * sigma * p.paranoia[s.adversary_type]
+    s.u_escalate = s.u_escalate + p.s("misperception") * k["misread"] * sigma * at(p.paranoia, s.adversary_type)
     return s
 
 
@@ -59,7 +59,7 @@ def aid_entrenchment(s: State, p: Params, a: Actions, rng: Streams) -> State:
     aid = per_run(a.aid, s.rung.shape, float)
     s.defender_capability = clip01(p.defender_capability + st * k["capability_gain"] * aid * (1.0 - p.defender_capability))
     war = s.rung >= 4
-    s.adversary_resolve = clip01(s.adversary_resolve + st * k["hardening"] * aid * p.paranoia[s.adversary_type] * war)
+    s.adversary_resolve = clip01(s.adversary_resolve + st * k["hardening"] * aid * at(p.paranoia, s.adversary_type) * war)
     return s
 
 
@@ -103,7 +103,7 @@ def inflexible_preconditions(s: State, p: Params, a: Actions, rng: Streams) -> S
     if p.on["inflexible_preconditions"]:
         soft = p.k["inflexible_preconditions"]["softness"]
         u = rng.uniform(s.week, Slot.PRECONDITION)
-        limit = p.accept_limit[s.adversary_type] + soft * (2.0 * u - 1.0)
+        limit = at(p.accept_limit, s.adversary_type) + soft * (2.0 * u - 1.0)
         ok = (pre <= 0.0) | (pre <= limit)
     else:
         ok = np.ones_like(opening)

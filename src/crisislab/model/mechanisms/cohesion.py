@@ -11,7 +11,7 @@ import numpy as np
 
 from crisislab.council.interface import council_of, positions_from_stance
 from crisislab.model import kernels
-from crisislab.model.mechanisms._base import clip, clip01, mechanism
+from crisislab.model.mechanisms._base import at, clip, clip01, mechanism, per_run_f, power, rows_of
 from crisislab.model.params import Params
 from crisislab.model.rng import Slot, Streams
 from crisislab.model.state import Actions, State
@@ -80,7 +80,7 @@ def leverage_dilution(s: State, p: Params, a: Actions, rng: Streams) -> State:
     loss = _own_channels(s, p)
     unity = s.perceived_unity - st * loss + k["recovery"] * (1.0 - s.perceived_unity)
     s.perceived_unity = clip01(unity)
-    s.leverage = s.perceived_unity ** k["alpha"]
+    s.leverage = power(s.perceived_unity, k["alpha"])
     return s
 
 
@@ -101,7 +101,7 @@ def zero_sum_misreading(s: State, p: Params, a: Actions, rng: Streams) -> State:
     """Talks without preconditions read as weakness, in proportion to zero-sum disposition."""
     st = p.s("zero_sum_misreading")
     uncond = s.contact & ~s.earned & (np.asarray(a.precondition, dtype=float) <= 0.0)
-    z = p.zero_sum[s.adversary_type]
+    z = at(p.zero_sum, s.adversary_type)
     s.resolve_discount = clip01(s.resolve_discount * 0.99 + st * p.k["zero_sum_misreading"]["kappa"] * z * uncond)
     return s
 
@@ -147,10 +147,11 @@ def frontline_trust(s: State, p: Params, a: Actions, rng: Streams) -> State:
     #   trust = clip01(where(frontline, trust - st*bypass_k*bypass*trust + recovery*(target - trust), 1))
     #   support = clip01(support - st*hedge*(1 - trust) * frontline)
     fl_idx = np.nonzero(p.frontline)[0]
+    n = s.rung.shape[0]
     target = 1.0 - st * k["abandon"] * (1.0 - kernels.rowdot(s.support, p.weight))
     trust, support, intel = kernels.frontline_update(
-        s.frontline_trust, s.support, bypass, p.frontline, fl_idx, st * k["bypass"], k["recovery"], st * k["hedge"],
-        np.ascontiguousarray(target),
+        s.frontline_trust, s.support, bypass, p.frontline, fl_idx, per_run_f(st * k["bypass"], n),
+        per_run_f(k["recovery"], n), per_run_f(st * k["hedge"], n), np.ascontiguousarray(target),
     )
     s.frontline_trust = trust
     if fl_idx.size:
@@ -235,11 +236,12 @@ def selective_engagement(s: State, p: Params, a: Actions, rng: Streams) -> State
     st = p.s("selective_engagement")
     courted = ~np.asarray(a.centralised, dtype=bool) & (s.rung >= 1) & ~s.ended
     rows = np.nonzero(courted)[0]
-    if st > 0 and rows.size:
+    if p.acts("selective_engagement") and rows.size:
         dove = np.zeros(s.rung.shape[0], dtype=np.int64)
         dove[rows] = np.argmin(s.stance[rows], axis=1)
-        s.stance[rows, dove[rows]] = np.clip(s.stance[rows, dove[rows]] - st * k["courting"], 0.0, 1.0)
-        s.support[rows, dove[rows]] = np.clip(s.support[rows, dove[rows]] - st * k["courting"], 0.0, 1.0)
+        push = rows_of(st * k["courting"], rows)
+        s.stance[rows, dove[rows]] = np.clip(s.stance[rows, dove[rows]] - push, 0.0, 1.0)
+        s.support[rows, dove[rows]] = np.clip(s.support[rows, dove[rows]] - push, 0.0, 1.0)
     s.polarisation = kernels.weighted_sd(s.stance, p.weight)
     return s
 
@@ -256,7 +258,7 @@ def escalation_dominance(s: State, p: Params, a: Actions, rng: Streams) -> State
         np.asarray(a.triggers, dtype=bool) & p.on["conditionality_framework"]
     )
     s.response_lag = np.where(instant, 0.0, np.round(lag))
-    s.u_escalate = s.u_escalate + st * k["lag_value"] * s.response_lag * p.aggression[s.adversary_type]
+    s.u_escalate = s.u_escalate + st * k["lag_value"] * s.response_lag * at(p.aggression, s.adversary_type)
     return s
 
 
@@ -266,12 +268,12 @@ def deterrence_inequality(s: State, p: Params, a: Actions, rng: Streams) -> Stat
     probability ``permanence``, discounted over the horizon and by the response lag."""
     k = p.k["deterrence_inequality"]
     st = p.s("deterrence_inequality")
-    nxt = np.minimum(s.tranche + 1, len(p.tranche_damage) - 1)
-    damage = p.tranche_damage[nxt] * s.isolation
+    nxt = np.minimum(s.tranche + 1, p.tranche_damage.shape[-1] - 1)
+    damage = at(p.tranche_damage, nxt) * s.isolation
     delta = k["discount"]
     pi = s.permanence
     present_value = damage * pi / (1.0 - delta * pi)
     follow_through = s.perceived_resolve * s.leverage
     cost = st * k["damage_weight"] * present_value * follow_through * delta ** s.response_lag
-    s.u_escalate = s.u_escalate - cost * (1.0 - 0.5 * p.resolve[s.adversary_type])
+    s.u_escalate = s.u_escalate - cost * (1.0 - 0.5 * at(p.resolve, s.adversary_type))
     return s

@@ -10,7 +10,16 @@ from __future__ import annotations
 import numpy as np
 
 from crisislab.model import kernels
-from crisislab.model.mechanisms._base import clip, clip01, mechanism, per_run
+from crisislab.model.mechanisms._base import (
+    at,
+    clip,
+    clip01,
+    col,
+    mechanism,
+    member_rows,
+    per_run,
+    per_run_f,
+)
 from crisislab.model.params import Params
 from crisislab.model.rng import Slot, Streams
 from crisislab.model.state import Actions, State
@@ -67,7 +76,7 @@ def mediation(s: State, p: Params, a: Actions, rng: Streams) -> State:
 def off_ramp(s: State, p: Params, a: Actions, rng: Streams) -> State:
     """A face-saving exit adds stature utility to de-escalating."""
     use = np.asarray(a.off_ramp, dtype=bool)
-    s.u_deescalate = s.u_deescalate + p.s("off_ramp") * p.k["off_ramp"]["value"] * p.stature_weight[s.adversary_type] * use
+    s.u_deescalate = s.u_deescalate + p.s("off_ramp") * p.k["off_ramp"]["value"] * at(p.stature_weight, s.adversary_type) * use
     return s
 
 
@@ -89,15 +98,15 @@ def cross_domain_stratagems(s: State, p: Params, a: Actions, rng: Streams) -> St
     doves soften and hawks harden."""
     k = p.k["cross_domain_stratagems"]
     st = p.s("cross_domain_stratagems")
-    if st == 0:
+    if not p.acts("cross_domain_stratagems"):
         return s
-    prob = k["p_cyber"] * p.cyber_propensity[s.adversary_type] * (s.rung >= 1) * ~s.ended
+    prob = k["p_cyber"] * at(p.cyber_propensity, s.adversary_type) * (s.rung >= 1) * ~s.ended
     op = rng.uniform(s.week, Slot.CYBER) < prob
     s.cyber_now = op
     s.cyber_ops = s.cyber_ops + op
     # per run and member (compiled): stance = clip01(stance + st*dissent*op*sign(stance - centre))
     # with centre the weighted mean stance; then polarisation, the weighted spread of stance
-    s.stance, s.polarisation = kernels.dissent_update(s.stance, p.weight, op, st * k["dissent"])
+    s.stance, s.polarisation = kernels.dissent_update(s.stance, p.weight, op, per_run_f(st * k["dissent"], op.shape[0]))
     return s
 
 
@@ -110,22 +119,24 @@ def economic_contagion(s: State, p: Params, a: Actions, rng: Streams) -> State:
     senders nothing (there is no economic feedback); strength scales the decay of support."""
     k = p.k["economic_contagion"]
     st = p.s("economic_contagion")
-    inten = p.tranche_intensity[s.tranche]
-    exposure = p.trade_exposure + 0.03 * p.energy_dependence
+    inten = at(p.tranche_intensity, s.tranche)
+    exposure = member_rows(p.trade_exposure + 0.03 * p.energy_dependence)
+    n = s.rung.shape[0]
     # per run and member (compiled): cost = intensity * exposure;
     # support = clip01(support - st*decay*cost + threat_recovery*(rung/7)*(1 - support))
     cost, support, gdp_weighted, any_low = kernels.contagion_update(
-        s.support, inten, exposure, s.rung, p.gdp / p.gdp.sum(), st * k["decay"], k["threat_recovery"], k["defect_below"]
+        s.support, inten, exposure, s.rung, p.gdp / p.gdp.sum(), per_run_f(st * k["decay"], n),
+        per_run_f(k["threat_recovery"], n), per_run_f(k["defect_below"], n),
     )
     # members whose support fell below ``defect_below`` stop enforcing: they bear no cost
     # and the adversary escapes the share of coalition trade they carry
     leak = np.zeros(s.rung.shape)
-    if st > 0 and any_low:
-        defected = support < k["defect_below"]
+    if p.acts("economic_contagion") and any_low:
+        defected = support < col(k["defect_below"])
         cost = np.where(defected, 0.0, cost)
         gdp_weighted = kernels.rowdot(cost, p.gdp / p.gdp.sum())  # member order, batch-independent
-        trade = p.trade_exposure * p.gdp
-        leak = (defected * trade[None, :]).sum(axis=1) / trade.sum()
+        trade = p.trade_exposure * p.gdp  # [members], or one row per run
+        leak = (defected * trade).sum(axis=1) / trade.sum(axis=-1)
     if not p.on["economic_contagion"]:
         cost = np.zeros_like(cost)
         gdp_weighted = np.zeros_like(gdp_weighted)
@@ -134,7 +145,7 @@ def economic_contagion(s: State, p: Params, a: Actions, rng: Streams) -> State:
     weekly = gdp_weighted + aid_cost
     s.coalition_cost = s.coalition_cost + weekly / 52.0
     s.support = support
-    s.adversary_damage = s.adversary_damage + p.tranche_damage[s.tranche] * s.isolation * (1.0 - leak) / 52.0
+    s.adversary_damage = s.adversary_damage + at(p.tranche_damage, s.tranche) * s.isolation * (1.0 - leak) / 52.0
     return s
 
 
@@ -147,7 +158,7 @@ def brinkmanship(s: State, p: Params, a: Actions, rng: Streams) -> State:
     """
     k = p.k["brinkmanship"]
     r = per_run(a.risk, s.rung.shape, float)
-    stake = p.resolve[s.adversary_type]
+    stake = at(p.resolve, s.adversary_type)
     s.u_deescalate = s.u_deescalate + p.s("brinkmanship") * k["concede"] * r * (1.0 - stake)
     return s
 

@@ -14,7 +14,7 @@ import numpy as np
 
 from crisislab.council.interface import council_of
 from crisislab.model import kernels
-from crisislab.model.mechanisms._base import clip, mechanism, per_run
+from crisislab.model.mechanisms._base import at, clip, col, mechanism, per_run
 from crisislab.model.mechanisms.negotiation import mediation_leverage, non_negotiable_concessions
 from crisislab.model.params import COALITION_RESERVATION, Params
 from crisislab.model.rng import Slot, Streams
@@ -30,12 +30,14 @@ def screening_offer(s: State, p: Params, a: Actions, rng: Streams) -> State:
         return s
     offer = np.asarray(a.offer, dtype=bool) & ~s.talks_open & ~s.ended & (s.offer_state != 1)
     if offer.any():
-        pa = p.p_accept_offer[s.adversary_type]
+        pa = at(p.p_accept_offer, s.adversary_type)
         accept = offer & (rng.uniform(s.week, Slot.OFFER) < pa)
         reject = offer & ~accept
-        like = np.where(accept[:, None], p.p_accept_offer[None, :], 1.0 - p.p_accept_offer[None, :])
-        post = np.where(offer[:, None], s.belief * like, s.belief)
-        s.belief = post / np.maximum(post.sum(axis=1, keepdims=True), 1e-300)
+        like = np.where(accept[:, None], p.p_accept_offer, 1.0 - p.p_accept_offer)  # [types] or [runs, types]
+        post = s.belief * like
+        # only the runs that made an offer are updated (and renormalised): a run's belief
+        # never depends on whether another run of its batch made one
+        s.belief = np.where(offer[:, None], post / np.maximum(post.sum(axis=1, keepdims=True), 1e-300), s.belief)
         s.rejected_now = reject & (s.offer_state == 0)  # the first rejection is the signal
         s.offer_state = np.where(accept, 1, np.where(reject, 2, s.offer_state))
         s.talks_open = s.talks_open | accept
@@ -59,7 +61,7 @@ def accession_unanimity(s: State, p: Params, a: Actions, rng: Streams) -> State:
         # members object below the bar (support 0) and support at or above it (100); the
         # Council decides by unanimity of the veto holders (every capital ratifies)
         bar = p.k["accession_unanimity"]["oppose_below"]
-        x = np.where(s.stance < bar, 0.0, 100.0)
+        x = np.where(s.stance < col(bar), 0.0, 100.0)
         s.enlarged = s.enlarged | (want & council_of(p).decide(x, "unanimity", pass_at=0.0))
     return s
 
@@ -70,13 +72,13 @@ def adversary_psychology(s: State, p: Params, a: Actions, rng: Streams) -> State
     paranoia pushes toward escalation; stature from high-level talks pulls toward calm."""
     k = p.k["adversary_psychology"]
     st = p.s("adversary_psychology")
-    par = p.paranoia[s.adversary_type]
+    par = at(p.paranoia, s.adversary_type)
     aid = per_run(a.aid, s.rung.shape, float)
-    posture = 0.5 * aid + 0.6 * s.enlarged + 0.3 * p.tranche_intensity[s.tranche]
+    posture = 0.5 * aid + 0.6 * s.enlarged + 0.3 * at(p.tranche_intensity, s.tranche)
     s.threat_perception = st * par * posture
     s.u_escalate = s.u_escalate + k["threat_weight"] * s.threat_perception
     stature = s.contact & np.asarray(a.high_level, dtype=bool)
-    s.u_deescalate = s.u_deescalate + st * k["stature_value"] * p.stature_weight[s.adversary_type] * (stature | s.talks_open)
+    s.u_deescalate = s.u_deescalate + st * k["stature_value"] * at(p.stature_weight, s.adversary_type) * (stature | s.talks_open)
     return s
 
 
@@ -170,7 +172,7 @@ def adversary_reservation(s: State, p: Params) -> np.ndarray:
     battlefield gains and its optimism about a war (Fearon 1995: private information keeps
     demands above what the balance supports), lowered by economic damage."""
     t = s.adversary_type
-    r = (p.reservation[t] + 0.5 * (s.adversary_resolve - p.resolve[t]) + 0.4 * s.adversary_gains
+    r = (at(p.reservation, t) + 0.5 * (s.adversary_resolve - at(p.resolve, t)) + 0.4 * s.adversary_gains
          - 0.15 * np.minimum(s.adversary_damage, 1.0) + p.dyn["optimism_demand"] * s.optimism)
     return clip(r, 0.0, 1.0)
 
