@@ -16,8 +16,8 @@ import pandas as pd
 from crisislab.doctrines import PRESETS, Doctrine, get_doctrine
 from crisislab.experiments.compare import Comparison, compare_outcomes
 from crisislab.model.batches import Job, iter_chunks
-from crisislab.model.engine import SimulationResult, TraceRow
-from crisislab.model.params import Params, compile_scenario
+from crisislab.model.engine import Point, SimulationResult, TraceRow, run_points
+from crisislab.model.params import Params, batch_key, compile_scenario
 from crisislab.scenario import Scenario, load_scenario
 
 DEFAULT_CHUNK = 20_000
@@ -102,6 +102,82 @@ def iter_simulate(
         yield part.outcomes
 
 
+#: Runs per engine batch when many parameter points are simulated together.
+POINTS_BATCH_RUNS = 12_000
+
+
+def simulate_points(
+    points: Sequence[tuple[Scenario | Params, str | Doctrine, int, int]] | Sequence[Point],
+    *,
+    doctrine_params: Sequence[dict[str, Any] | None] | None = None,
+    batch_runs: int = POINTS_BATCH_RUNS,
+    progress: Progress | None = None,
+) -> list[pd.DataFrame]:
+    """The outcome tables of many parameter points, in order, from as few engine batches
+    as they fit in (about ``batch_runs`` runs each).
+
+    ``points`` are :class:`~crisislab.model.engine.Point` objects or ``(scenario,
+    doctrine, runs, seed)`` tuples (runs ``0..runs-1``). Each table is what
+    :func:`simulate` returns for that point, bit for bit: the batched engine holds the
+    parameters that differ between points per run. Points are grouped by what shapes a
+    batch (:func:`~crisislab.model.params.batch_key`); points that name the same doctrine
+    and parameters share one doctrine object.
+
+    >>> sc = load_scenario("toy-3")
+    >>> pts = [(sc.with_overrides({"adversary.rationality": r}), "isolation", 20, 1) for r in (2.0, 6.0)]
+    >>> a, b = simulate_points(pts)
+    >>> a.equals(simulate(pts[0][0], "isolation", 20, 1))
+    True
+    """
+    docs: dict[str, Doctrine] = {}
+    compiled: dict[int, Params] = {}
+    items: list[Point] = []
+    for i, q in enumerate(points):
+        if isinstance(q, Point):
+            items.append(q)
+            continue
+        scen, doc, runs, seed = q
+        _check_runs(runs)
+        dp = (doctrine_params[i] if doctrine_params is not None else None) or {}
+        if isinstance(doc, Doctrine):
+            d = doc
+        else:
+            key = f"{doc}|{sorted(dp.items())!r}"
+            d = docs.get(key) or docs.setdefault(key, get_doctrine(doc, **dp))
+        if isinstance(scen, Params):
+            p = scen
+        else:
+            p = compiled.get(id(scen)) or compiled.setdefault(id(scen), compile_scenario(scen))
+        items.append(Point(p, d, runs, seed))
+    groups: dict[tuple[Any, ...], list[int]] = {}
+    for i, q in enumerate(items):
+        groups.setdefault(batch_key(q.params), []).append(i)
+    pieces: list[list[pd.DataFrame]] = [[] for _ in items]
+    limit = max(1, int(batch_runs))
+    for members in groups.values():
+        batch: list[tuple[int, Point]] = []
+        size = 0
+        for i in members:
+            q = items[i]
+            for start in range(0, q.runs, limit):  # a point larger than a batch is cut
+                n = min(limit, q.runs - start)
+                if batch and size + n > limit:
+                    _run_batch_of_points(batch, pieces, progress)
+                    batch, size = [], 0
+                batch.append((i, Point(q.params, q.doctrine, n, q.seed, q.run_offset + start)))
+                size += n
+        if batch:
+            _run_batch_of_points(batch, pieces, progress)
+    return [p[0] if len(p) == 1 else pd.concat(p, ignore_index=True) for p in pieces]
+
+
+def _run_batch_of_points(batch: list[tuple[int, Point]], pieces: list[list[pd.DataFrame]], progress: Progress | None) -> None:
+    for (i, _), res in zip(batch, run_points([q for _, q in batch]), strict=True):
+        pieces[i].append(res.outcomes)
+    if progress is not None:
+        progress(sum(q.runs for _, q in batch))
+
+
 def _check_runs(runs: int) -> None:
     if runs < 1:
         from crisislab.errors import InputError, Problem
@@ -163,4 +239,4 @@ def trace(
     return pd.DataFrame([r.__dict__ for r in res.trace])
 
 
-__all__ = ["Comparison", "compare", "iter_simulate", "load_scenario", "simulate", "simulate_full", "trace"]
+__all__ = ["Comparison", "compare", "iter_simulate", "load_scenario", "simulate", "simulate_full", "simulate_points", "trace"]

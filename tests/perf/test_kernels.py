@@ -165,3 +165,19 @@ def test_type_signal_update(types):
     np.testing.assert_array_max_ulp(got, post / post.sum(axis=1, keepdims=True), maxulp=POSTERIOR_MAX_ULP)
     # the compiled kernel itself is deterministic: the same inputs give the same bits
     np.testing.assert_array_equal(got, kernels.type_signal_update(belief, x, noise))
+
+
+@pytest.mark.parametrize("members", [2, 7, 8, 27])
+def test_nash_bisect_matches_its_numpy_specification(members):
+    from crisislab.council.models import nash_point, nash_point_numpy
+
+    g = np.random.default_rng(members)
+    x = g.uniform(0, 100, (400, members))
+    x[g.random(x.shape) < 0.1] = np.nan  # missing actors
+    w = g.uniform(0, 1, x.shape) * (g.random(x.shape) > 0.2)
+    np.testing.assert_array_equal(nash_point(x, w), nash_point_numpy(x, w))
+    binary = np.where(g.random((300, members)) < 0.5, 0.0, 100.0)  # the accession vote's positions
+    np.testing.assert_array_equal(nash_point(binary, np.ones(members)), nash_point_numpy(binary, np.ones(members)))
+    # a problem's answer does not depend on the others solved with it
+    np.testing.assert_array_equal(nash_point(x[7:8], w[7:8]), nash_point(x, w)[7:8])
+    np.testing.assert_array_equal(nash_point_numpy(x[7:8], w[7:8]), nash_point_numpy(x, w)[7:8])

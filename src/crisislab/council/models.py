@@ -62,19 +62,38 @@ def nash_point(x: np.ndarray, w: np.ndarray, scale: float = SCALE, tol: float = 
     x = np.asarray(x, dtype=float)
     w = np.where(np.isnan(x), 0.0, np.asarray(w, dtype=float))
     xf = np.where(np.isnan(x), 0.0, x)
+    xf, w = np.broadcast_arrays(xf, w)
+    shape = xf.shape[:-1]
+    m = xf.shape[-1] if xf.ndim else 1
+    from crisislab.model import kernels  # compiled: one bisection per problem
+
+    out = kernels.nash_bisect(np.ascontiguousarray(xf.reshape(-1, m)), np.ascontiguousarray(w.reshape(-1, m)),
+                              float(scale), float(tol))
+    return out.reshape(shape)
+
+
+def nash_point_numpy(x: np.ndarray, w: np.ndarray, scale: float = SCALE, tol: float = 1e-7) -> np.ndarray:
+    """:func:`nash_point` in plain NumPy (kept as the specification of the compiled kernel)."""
+    x = np.asarray(x, dtype=float)
+    w = np.where(np.isnan(x), 0.0, np.asarray(w, dtype=float))
+    xf = np.where(np.isnan(x), 0.0, x)
     live = w > 0
     lo = np.where(live, xf, np.inf).min(axis=-1)
     hi = np.where(live, xf, -np.inf).max(axis=-1)
     none = ~np.isfinite(lo)
     lo = np.where(none, 0.0, lo)
     hi = np.where(none, 0.0, hi)
+    # each problem stops bisecting once its own interval is below ``tol`` (after at least
+    # one step), so its answer never depends on the other problems it is solved with
+    step = np.ones(np.shape(lo), dtype=bool)
     for _ in range(64):
         mid = 0.5 * (lo + hi)
         gap = np.maximum(scale - np.abs(mid[..., None] - xf), 1e-12)
         g = (w * np.sign(xf - mid[..., None]) / gap).sum(axis=-1)
-        lo = np.where(g > 0, mid, lo)
-        hi = np.where(g > 0, hi, mid)
-        if float(np.max(hi - lo, initial=0.0)) < tol:
+        lo = np.where(step & (g > 0), mid, lo)
+        hi = np.where(step & ~(g > 0), mid, hi)
+        step = step & ((hi - lo) >= tol)
+        if not step.any():
             break
     return 0.5 * (lo + hi)
 

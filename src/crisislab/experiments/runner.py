@@ -71,11 +71,23 @@ class ChunkTask:
     values: tuple[dict[str, Any], ...]
 
 
+def batched_model(model: ModelFn) -> Callable[..., list[pd.DataFrame]] | None:
+    """The many-points twin of a model function, if it has one: for the simulator,
+    :func:`crisislab.api.simulate_points`, which gives each point the table the model
+    function gives it, bit for bit, from a few engine batches."""
+    try:
+        from crisislab.api import simulate, simulate_points
+    except ImportError:  # pragma: no cover - the toy model runs without the simulator
+        return None
+    return simulate_points if model is simulate else None
+
+
 def evaluate_chunk(ctx: Context, task: ChunkTask) -> tuple[int, pd.DataFrame]:
     """Per-run rows of every (point, policy) of one chunk, sorted by point, policy, run."""
     spec = ctx.loaded.spec
     base = ctx.loaded.scenario
     cols: dict[str, list[np.ndarray]] = {k: [] for k in ("point", "policy", "doctrine", "run", *METRICS)}
+    todo: list[tuple[int, Policy, Scenario]] = []
     for point, vals in zip(task.points, task.values, strict=True):
         cache: dict[str, Scenario] = {}
         for policy in ctx.policies:
@@ -85,19 +97,25 @@ def evaluate_chunk(ctx: Context, task: ChunkTask) -> tuple[int, pd.DataFrame]:
                 overrides = point_overrides(spec, base, vals, policy)
                 scen = base.with_overrides(overrides) if overrides else base
                 cache[key] = scen
-            df = ctx.model(
-                scen, policy.doctrine, spec.runs, spec.seed, run_offset=0, doctrine_params=dict(policy.params) or None
-            )
-            missing = [m for m in METRICS if m not in df.columns]
-            if missing or "run" not in df.columns or len(df) != spec.runs:
-                raise RuntimeError(f"model returned {len(df)} rows and columns {list(df.columns)}; missing {missing}")
-            n = len(df)
-            cols["point"].append(np.full(n, point, dtype=np.int64))
-            cols["policy"].append(np.full(n, policy.label, dtype=object))
-            cols["doctrine"].append(np.full(n, policy.doctrine, dtype=object))
-            cols["run"].append(df["run"].to_numpy(dtype=np.int64))
-            for m in METRICS:
-                cols[m].append(df[m].to_numpy(dtype=np.float64))
+            todo.append((point, policy, scen))
+    many = batched_model(ctx.model)
+    if many is not None:
+        frames = many([(scen, policy.doctrine, spec.runs, spec.seed) for _, policy, scen in todo],
+                      doctrine_params=[dict(policy.params) or None for _, policy, _ in todo])
+    else:
+        frames = [ctx.model(scen, policy.doctrine, spec.runs, spec.seed, run_offset=0, doctrine_params=dict(policy.params) or None)
+                  for _, policy, scen in todo]
+    for (point, policy, _), df in zip(todo, frames, strict=True):
+        missing = [m for m in METRICS if m not in df.columns]
+        if missing or "run" not in df.columns or len(df) != spec.runs:
+            raise RuntimeError(f"model returned {len(df)} rows and columns {list(df.columns)}; missing {missing}")
+        n = len(df)
+        cols["point"].append(np.full(n, point, dtype=np.int64))
+        cols["policy"].append(np.full(n, policy.label, dtype=object))
+        cols["doctrine"].append(np.full(n, policy.doctrine, dtype=object))
+        cols["run"].append(df["run"].to_numpy(dtype=np.int64))
+        for m in METRICS:
+            cols[m].append(df[m].to_numpy(dtype=np.float64))
     data: dict[str, Any] = {k: np.concatenate(v) for k, v in cols.items()}
     total = len(data["run"])
     data = {"experiment": np.full(total, ctx.experiment_id, dtype=object),
@@ -105,11 +123,20 @@ def evaluate_chunk(ctx: Context, task: ChunkTask) -> tuple[int, pd.DataFrame]:
     return task.chunk, pd.DataFrame(data)
 
 
-def chunk_size(loaded: LoadedExperiment, n_points: int) -> int:
-    """Points per chunk: the spec's ``chunk_points`` or about :data:`TARGET_CHUNKS` chunks."""
+#: With the batched simulator, chunks hold at least about this many runs (all policies),
+#: so that the engine's fixed cost per batch is paid rarely.
+CHUNK_RUNS = 10_000
+
+
+def chunk_size(loaded: LoadedExperiment, n_points: int, policies: int = 1, batched: bool = False) -> int:
+    """Points per chunk: the spec's ``chunk_points``; otherwise about :data:`TARGET_CHUNKS`
+    chunks, and with a batched model at least :data:`CHUNK_RUNS` runs per chunk."""
     if loaded.spec.chunk_points:
         return loaded.spec.chunk_points
-    return max(1, math.ceil(n_points / TARGET_CHUNKS))
+    size = max(1, math.ceil(n_points / TARGET_CHUNKS))
+    if batched:
+        size = max(size, math.ceil(CHUNK_RUNS / max(1, loaded.spec.runs * policies)))
+    return size
 
 
 def make_tasks(design_values: pd.DataFrame, size: int) -> list[ChunkTask]:
@@ -205,7 +232,7 @@ def run_experiment(
         store.remove(eid)
     resumed = store.has_experiment(eid)
     design = make_design(spec)
-    size = chunk_size(loaded, design.n_points)
+    size = chunk_size(loaded, design.n_points, len(policies), batched=batched_model(model_fn) is not None)
     tasks = make_tasks(design.values, size)
     if resumed:
         manifest = store.read_manifest(eid)

@@ -353,3 +353,46 @@ def type_signal_update(belief: np.ndarray, x: np.ndarray, noise: np.ndarray) -> 
         for t in range(t_count):
             out[i, t] = out[i, t] / total
     return out
+
+
+# --- the Council's bargaining point (M08, M24) -------------------------------------------
+
+
+@njit(**_opts)
+def nash_bisect(x: np.ndarray, w: np.ndarray, scale: float, tol: float) -> np.ndarray:
+    """:func:`crisislab.council.models.nash_point` row by row (its NumPy code is the
+    specification): bisection on the sign of ``sum_j w_j sign(x_j - y) / max(scale - |y -
+    x_j|, 1e-12)`` between the lowest and highest position of positive weight, stopping
+    once the row's interval is below ``tol`` (at most 64 steps). ``x`` has no NaN (callers
+    give missing actors weight 0)."""
+    n, m = x.shape
+    out = np.empty(n)
+    terms = np.empty((1, m))
+    for i in range(n):
+        lo = np.inf
+        hi = -np.inf
+        for j in range(m):
+            if w[i, j] > 0:
+                if x[i, j] < lo:
+                    lo = x[i, j]
+                if x[i, j] > hi:
+                    hi = x[i, j]
+        if lo == np.inf:
+            lo = 0.0
+            hi = 0.0
+        for _ in range(64):
+            mid = 0.5 * (lo + hi)
+            for j in range(m):
+                gap = scale - abs(mid - x[i, j])
+                if not (gap >= 1e-12):
+                    gap = 1e-12
+                terms[0, j] = (w[i, j] * _sign(x[i, j] - mid)) / gap
+            g = _pairwise_row(terms, 0)
+            if g > 0:
+                lo = mid
+            else:
+                hi = mid
+            if not (hi - lo >= tol):
+                break
+        out[i] = 0.5 * (lo + hi)
+    return out

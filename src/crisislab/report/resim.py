@@ -56,6 +56,18 @@ def _sim(scenario: Scenario, doctrine: str, runs: int, seed: int, offset: int, r
     return simulate_full(scenario, get_doctrine(doctrine), runs, seed, run_offset=offset, record=record)
 
 
+def _all_doctrines(scenario: Scenario, doctrines: Sequence[str], runs: int, seed: int, offset: int) -> dict[str, pd.DataFrame]:
+    """Every doctrine's outcomes on one scenario, from one engine batch (the same tables as
+    one simulation per doctrine)."""
+    from crisislab.api import simulate_points
+    from crisislab.model.engine import Point
+    from crisislab.model.params import compile_scenario
+
+    p = compile_scenario(scenario)
+    tables = simulate_points([Point(p, get_doctrine(d), runs, seed, offset) for d in doctrines])
+    return dict(zip(doctrines, tables, strict=True))
+
+
 def verify(scenario: Scenario, seed: int, stored: dict[str, pd.DataFrame], source: str, *, runs: int = 3) -> None:
     """Re-simulate a few stored runs of one doctrine and raise :class:`InputError` if they differ.
 
@@ -165,12 +177,12 @@ def attribute(
     """Explain each doctrine's paired difference against ``baseline`` mechanism by mechanism."""
     others = [d for d in doctrines if d != baseline]
     names = [baseline, *others]
-    full = {d: _sim(scenario, d, runs, seed, offset, record=False).outcomes for d in names}
+    full = _all_doctrines(scenario, names, runs, seed, offset)
     rows: list[dict[str, object]] = []
     for mech in mechanisms:
         info = by_name(mech)
         ablated = scenario.with_overrides({f"mechanisms.{info.name}.enabled": False})
-        off = {d: _sim(ablated, d, runs, seed, offset, record=False).outcomes for d in names}
+        off = _all_doctrines(ablated, names, runs, seed, offset)
         for d in others:
             for metric in metrics:
                 with_m = full[d][metric].to_numpy(float) - full[baseline][metric].to_numpy(float)

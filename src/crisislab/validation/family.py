@@ -26,7 +26,7 @@ import copy
 import math
 import zlib
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any, ClassVar
@@ -415,8 +415,7 @@ class MixDoctrine(Doctrine):
         self.weights = dict(weights)
         self.mediated = mediated
         self.entry_weeks = int(entry_weeks)
-        self.engaged: np.ndarray = np.zeros(0, dtype=bool)
-        self.members: dict[str, Doctrine] = {k: get_doctrine(k) for k in self.weights}
+        self.members: dict[str, Doctrine] = {k: mix_member(k, mediated, entry_weeks) for k in self.weights}
         self.block: np.ndarray = np.zeros(0, dtype=np.int64)
         self.slices: list[slice] = []
 
@@ -426,7 +425,6 @@ class MixDoctrine(Doctrine):
         self.block = np.repeat(np.arange(len(q)), list(q.values()))
         ends = np.cumsum(list(q.values()))
         self.slices = [slice(int(e - k), int(e)) for e, k in zip(ends, q.values(), strict=True)]
-        self.engaged = np.zeros(runs, dtype=bool)
         for d in self.members.values():
             d.reset(params, runs)
 
@@ -458,15 +456,46 @@ class MixDoctrine(Doctrine):
                 else:  # a per-member vector
                     out[sl] = np.broadcast_to(arr, shape)[sl]
             merged[f] = out
-        if self.mediated:
-            self.engaged = self.engaged | (np.asarray(obs.rung) >= FORCE) | (obs.week >= self.entry_weeks)
-            if self.engaged.all():
-                merged["mediator"] = True
-                merged["talks"] = True
-            else:
-                merged["mediator"] = self.engaged.copy()
-                merged["talks"] = np.broadcast_to(np.asarray(merged["talks"], dtype=bool), (n,)) | self.engaged
         return Actions(**merged)
+
+
+class Mediated(Doctrine):
+    """A doctrine whose runs also engage the crisis's mediator and talk through it each
+    week, from the week force is first used or from week ``entry_weeks``, whichever comes
+    first (the ``mediated`` runs of :class:`MixDoctrine`). Acts run by run, so one instance
+    serves the runs of many crises (:func:`crisislab.model.engine.run_points`)."""
+
+    name = "mediated"
+    source = "validation"
+    summary = "A doctrine with the family's mediator engaged."
+    levers = ("talks", "mediator")
+    defaults: ClassVar[dict[str, Any]] = {}
+
+    def __init__(self, inner: Doctrine, entry_weeks: int) -> None:
+        super().__init__()
+        self.inner = inner
+        self.entry_weeks = int(entry_weeks)
+        self.batch_safe = bool(getattr(inner, "batch_safe", False))  # type: ignore[misc]
+        self.engaged: np.ndarray = np.zeros(0, dtype=bool)
+
+    def reset(self, params: Params, runs: int) -> None:
+        super().reset(params, runs)
+        self.inner.reset(params, runs)
+        self.engaged = np.zeros(runs, dtype=bool)
+
+    def act(self, obs: Observation) -> Actions:
+        a = self.inner.act(obs)
+        self.engaged = self.engaged | (np.asarray(obs.rung) >= FORCE) | (obs.week >= self.entry_weeks)
+        if self.engaged.all():
+            return replace(a, mediator=True, talks=True)
+        return replace(a, mediator=self.engaged.copy(),
+                       talks=np.broadcast_to(np.asarray(a.talks, dtype=bool), (obs.runs,)) | self.engaged)
+
+
+def mix_member(name: str, mediated: bool, entry_weeks: int) -> Doctrine:
+    """One doctrine of the family's mix, with the mediator engaged when ``mediated``."""
+    d = get_doctrine(name)
+    return Mediated(d, entry_weeks) if mediated else d
 
 
 def family_overrides(family: Family, which: str) -> dict[str, Any]:

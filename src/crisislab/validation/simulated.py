@@ -34,6 +34,7 @@ Mapping 1 (tolerances v1):
 
 from __future__ import annotations
 
+import math
 import os
 import zlib
 from collections.abc import Callable
@@ -45,12 +46,27 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from crisislab.api import simulate_full
+from crisislab.api import simulate_points
+from crisislab.doctrines import Doctrine
 from crisislab.errors import InputError, Problem
+from crisislab.model.engine import Point
 from crisislab.model.params import compile_scenario
-from crisislab.validation.family import STYLES, VARIANTS, Crisis, Family, MixDoctrine, draw_crises
+from crisislab.validation.family import (
+    STYLES,
+    VARIANTS,
+    Crisis,
+    Family,
+    draw_crises,
+    mix_member,
+    quotas,
+)
 
 POPULATIONS: tuple[str, ...] = ("icb", "mid")
+
+#: With worker processes, crises are cut into this many groups per worker (load balance).
+GROUPS_PER_JOB = 3
+#: In this process, crises are simulated this many at a time (bounds memory).
+LOCAL_GROUP = 40
 
 #: Per-run indicators (booleans) every batch is reduced to.
 INDICATORS: tuple[str, ...] = (
@@ -193,34 +209,65 @@ def simulate_crisis(crisis: Crisis, doctrines: dict[str, float], runs: int, seed
                     variant_weights: dict[str | None, float] | None = None) -> CrisisCounts:
     """Simulate one crisis under every mediation variant and population; count indicators
     (and, with ``keep_runs``, keep one record per run, :func:`run_records`)."""
-    out: dict[str, np.ndarray] = {}
+    return simulate_crises([crisis], doctrines, runs, seed, overrides, mid, populations, keep_runs, variant_weights)[0]
+
+
+def simulate_crises(crises: list[Crisis], doctrines: dict[str, float], runs: int, seed: int,
+                    overrides: dict[str, Any] | None = None, mid: dict[str, Any] | None = None,
+                    populations: tuple[str, ...] = POPULATIONS, keep_runs: bool = False,
+                    variant_weights: dict[str | None, float] | None = None) -> list[CrisisCounts]:
+    """:func:`simulate_crisis` for many crises at once, from a few engine batches.
+
+    Each (crisis, population, variant) splits its ``runs`` runs among the doctrines by
+    :func:`~crisislab.validation.family.quotas`, exactly as :class:`MixDoctrine` does; every
+    block is one parameter point of :func:`crisislab.api.simulate_points`, so the runs of
+    all crises that share a structure (senders, mediation variant, population) are
+    simulated together, and every run's outcome is the one it gets alone."""
     names = list(doctrines)
-    frames: list[pd.DataFrame] = []
-    for pop in populations:
-        extra = dict(overrides or {})
-        if pop == "mid":
-            extra.update(mid or {})
-            extra.update(crisis.mid_draws)
-        arr = np.zeros((len(VARIANTS), len(names), len(INDICATORS) + 1))
-        for v, style in enumerate(VARIANTS):
-            sc = crisis.variant(style, extra)
-            doc = MixDoctrine(doctrines, mediated=style is not None, entry_weeks=crisis.mediator_entry)
-            res = simulate_full(sc, doc, runs, seed, run_offset=crisis.index * runs, params=compile_scenario(sc))
-            ind = indicators(res.outcomes, sc.adversary.initial_rung)
-            block = doc.block
-            for d in range(len(names)):
-                sel = block == d
-                arr[v, d, :-1] = [ind[k][sel].sum() for k in INDICATORS]
-                arr[v, d, -1] = sel.sum()
-            if keep_runs:
-                w = (variant_weights or {}).get(style, 1.0)
-                frames.append(run_records(crisis, pop, style, names, block, res.outcomes, sc.adversary.initial_rung, w))
-        out[pop] = arr
-    return CrisisCounts(crisis.index, out, pd.concat(frames, ignore_index=True) if frames else None)
+    q = quotas(doctrines, runs)
+    shared: dict[tuple[str, bool, int], Doctrine] = {}
+    points: list[Point] = []
+    cells: list[tuple[int, str, int, str | None, int]] = []  # (crisis pos, pop, variant, style, initial rung)
+    for ci, crisis in enumerate(crises):
+        for pop in populations:
+            extra = dict(overrides or {})
+            if pop == "mid":
+                extra.update(mid or {})
+                extra.update(crisis.mid_draws)
+            for v, style in enumerate(VARIANTS):
+                sc = crisis.variant(style, extra)
+                p = compile_scenario(sc)
+                cells.append((ci, pop, v, style, sc.adversary.initial_rung))
+                start = crisis.index * runs
+                for d in names:
+                    key = (d, style is not None, crisis.mediator_entry if style is not None else 0)
+                    doc = shared.get(key) or shared.setdefault(key, mix_member(d, key[1], key[2]))
+                    if q[d]:
+                        points.append(Point(p, doc, q[d], seed, start))
+                    start += q[d]
+    per_cell = sum(1 for d in names if q[d])
+    tables = simulate_points(points)
+    block = np.repeat(np.arange(len(names)), [q[d] for d in names])
+    out: list[dict[str, np.ndarray]] = [{pop: np.zeros((len(VARIANTS), len(names), len(INDICATORS) + 1)) for pop in populations}
+                                        for _ in crises]
+    frames: list[list[pd.DataFrame]] = [[] for _ in crises]
+    for c, (ci, pop, v, style, rung0) in enumerate(cells):
+        outcomes = pd.concat(tables[c * per_cell:(c + 1) * per_cell], ignore_index=True)
+        ind = indicators(outcomes, rung0)
+        arr = out[ci][pop]
+        for d in range(len(names)):
+            sel = block == d
+            arr[v, d, :-1] = [ind[k][sel].sum() for k in INDICATORS]
+            arr[v, d, -1] = sel.sum()
+        if keep_runs:
+            w = (variant_weights or {}).get(style, 1.0)
+            frames[ci].append(run_records(crises[ci], pop, style, names, block, outcomes, rung0, w))
+    return [CrisisCounts(crisis.index, out[ci], pd.concat(frames[ci], ignore_index=True) if frames[ci] else None)
+            for ci, crisis in enumerate(crises)]
 
 
-def _task(args: tuple[Any, ...]) -> CrisisCounts:
-    return simulate_crisis(*args)
+def _task(args: tuple[Any, ...]) -> list[CrisisCounts]:
+    return simulate_crises(*args)
 
 
 @dataclass
@@ -255,23 +302,29 @@ def run_family(family: Family, *, crises: int | None = None, runs: int | None = 
     run_seed = zlib.crc32(f"runs:{s}".encode())
     cs = draw_crises(n, s, family, stratified=stratified)
     vw = family.mediation.variant_weights()
-    tasks = [(c, family.doctrines, r, run_seed, overrides, family.mid, populations, keep_runs, vw) for c in cs]
+    # crises travel in groups: each group is simulated in a few engine batches (one per
+    # structure: senders, variant, population), several groups per worker for balance
+    parallel = executor is not None or (jobs > 1 and len(cs) > 1)
+    n_groups = min(len(cs), max(1, jobs) * GROUPS_PER_JOB) if parallel else max(1, math.ceil(len(cs) / LOCAL_GROUP))
+    bounds = np.linspace(0, len(cs), n_groups + 1).round().astype(int)
+    groups = [cs[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True) if b > a]
+    tasks = [(g, family.doctrines, r, run_seed, overrides, family.mid, populations, keep_runs, vw) for g in groups]
     results: list[CrisisCounts] = []
-    if executor is not None or (jobs > 1 and len(tasks) > 1):
+    if parallel:
         pool = executor or ProcessPoolExecutor(max_workers=jobs)
         try:
-            for res in pool.map(_task, tasks):
-                results.append(res)
+            for g, res in zip(groups, pool.map(_task, tasks), strict=True):
+                results.extend(res)
                 if progress:
-                    progress(1)
+                    progress(len(g))
         finally:
             if executor is None:
                 pool.shutdown()
     else:
-        for t in tasks:
-            results.append(_task(t))
+        for g, t in zip(groups, tasks, strict=True):
+            results.extend(_task(t))
             if progress:
-                progress(1)
+                progress(len(g))
     results.sort(key=lambda x: x.index)
     counts = {p: np.stack([x.counts[p] for x in results]) for p in populations}
     records = pd.concat([x.records for x in results if x.records is not None], ignore_index=True) if keep_runs else None

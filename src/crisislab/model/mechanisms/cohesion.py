@@ -175,7 +175,9 @@ def mandate_paradox(s: State, p: Params, a: Actions, rng: Streams) -> State:
         s.mandate_pending = np.where(request, delay, s.mandate_pending)
     due = s.mandate_pending == 0
     if due.any():
-        passed = coalition_vote(s, p, rng, slot_offset=0, threshold=0.7, rule=p.decision_rule)
+        rows = np.nonzero(due)[0]
+        passed = np.zeros_like(due)
+        passed[rows] = coalition_vote(s, p, rng, slot_offset=0, threshold=0.7, rule=p.decision_rule, rows=rows)
         widen = due & passed
         s.mandate_breadth = s.mandate_breadth + widen * 2
         s.mandate_failures = s.mandate_failures + (due & ~passed)
@@ -184,17 +186,22 @@ def mandate_paradox(s: State, p: Params, a: Actions, rng: Streams) -> State:
     return s
 
 
-def coalition_vote(s: State, p: Params, rng: Streams, slot_offset: int, threshold: float, rule: str) -> np.ndarray:
+def coalition_vote(s: State, p: Params, rng: Streams, slot_offset: int, threshold: float, rule: str,
+                   rows: np.ndarray | None = None) -> np.ndarray:
     """The Council decides whether the proposal passes (:class:`crisislab.council.interface.Council`).
 
     Members' (noisy) stances become positions on the proposal: a member at ``threshold``
     stands midway between the status quo and the proposal. The backtested Council model
     predicts the outcome, the rule must accept it against the status quo (``unanimity``:
     every veto holder; ``qmv``: the EU double majority, 55 % of EU members with 65 % of their
-    population), and it must reach the proposal's side of the scale (50 of 100).
+    population), and it must reach the proposal's side of the scale (50 of 100). With
+    ``rows``, only those runs vote (one result per row; each run is decided on its own).
     """
     noise = 0.1 * rng.normal(s.week, Slot.VOTE + slot_offset, p.n_members)
-    x = positions_from_stance(s.stance + noise, threshold)
+    stance = s.stance
+    if rows is not None:
+        noise, stance = noise[rows], stance[rows]
+    x = positions_from_stance(stance + noise, threshold)
     return council_of(p).decide(x, rule, pass_at=50.0)
 
 

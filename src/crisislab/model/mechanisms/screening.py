@@ -14,7 +14,7 @@ import numpy as np
 
 from crisislab.council.interface import council_of
 from crisislab.model import kernels
-from crisislab.model.mechanisms._base import at, clip, col, mechanism, per_run
+from crisislab.model.mechanisms._base import at, clip, col, mechanism, per_run, rows_of
 from crisislab.model.mechanisms.negotiation import mediation_leverage, non_negotiable_concessions
 from crisislab.model.params import COALITION_RESERVATION, Params
 from crisislab.model.rng import Slot, Streams
@@ -61,8 +61,18 @@ def accession_unanimity(s: State, p: Params, a: Actions, rng: Streams) -> State:
         # members object below the bar (support 0) and support at or above it (100); the
         # Council decides by unanimity of the veto holders (every capital ratifies)
         bar = p.k["accession_unanimity"]["oppose_below"]
-        x = np.where(s.stance < col(bar), 0.0, 100.0)
-        s.enlarged = s.enlarged | (want & council_of(p).decide(x, "unanimity", pass_at=0.0))
+        rows = np.nonzero(want)[0]  # the Council decides each run on its own
+        x = np.where(s.stance[rows] < rows_of(col(bar), rows), 0.0, 100.0)
+        # positions are 0 or 100, so few distinct rows: decide each once (a row's decision
+        # depends on that row alone)
+        passed = np.zeros_like(want)
+        if x.shape[1] <= 62:
+            code = (x > 0.0).astype(np.int64) @ (np.int64(1) << np.arange(x.shape[1], dtype=np.int64))
+            _, first, which = np.unique(code, return_index=True, return_inverse=True)
+            passed[rows] = council_of(p).decide(x[first], "unanimity", pass_at=0.0)[which.reshape(-1)]
+        else:
+            passed[rows] = council_of(p).decide(x, "unanimity", pass_at=0.0)
+        s.enlarged = s.enlarged | passed
     return s
 
 
