@@ -136,7 +136,8 @@ def simulate_points(
         if isinstance(q, Point):
             items.append(q)
             continue
-        scen, doc, runs, seed = q
+        spec_: tuple[Scenario | Params, str | Doctrine, int, int] = q  # type: ignore[assignment]
+        scen, doc, runs, seed = spec_
         _check_runs(runs)
         dp = (doctrine_params[i] if doctrine_params is not None else None) or {}
         if isinstance(doc, Doctrine):

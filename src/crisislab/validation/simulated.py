@@ -255,10 +255,10 @@ def simulate_crises(crises: list[Crisis], doctrines: dict[str, float], runs: int
         outcomes = pd.concat(tables[c * per_cell:(c + 1) * per_cell], ignore_index=True)
         ind = indicators(outcomes, rung0)
         arr = out[ci][pop]
-        for d in range(len(names)):
-            sel = block == d
-            arr[v, d, :-1] = [ind[k][sel].sum() for k in INDICATORS]
-            arr[v, d, -1] = sel.sum()
+        for j in range(len(names)):
+            sel = block == j
+            arr[v, j, :-1] = [ind[k][sel].sum() for k in INDICATORS]
+            arr[v, j, -1] = sel.sum()
         if keep_runs:
             w = (variant_weights or {}).get(style, 1.0)
             frames[ci].append(run_records(crises[ci], pop, style, names, block, outcomes, rung0, w))
