@@ -43,6 +43,8 @@ OVERRIDES: list[dict[str, object]] = [
     {"mechanisms.preplanned_responses.params.jump": 1, "mechanisms.escalation_dominance.strength": 0.5},
     {"dynamics.fade_rate": 0.05, "dynamics.coercion_weight": 2.0, "dynamics.learning": 0.3},
     {"dynamics.optimism_spread": 0.8, "dynamics.war_threshold": 0.1},
+    {"agenda.0.adversary_position": 0.4, "agenda.1.adversary_salience": 0.9},  # another agenda
+    {"agenda.0.adversary_position": 0.4, "agenda.1.adversary_salience": 0.9, "name": "renamed"},  # same, renamed
 ]
 
 

@@ -278,18 +278,21 @@ def settlement(s: State, p: Params, a: Actions, rng: Streams) -> State:
         linked = per_run(a.link_agenda, s.rung.shape, bool)
         r_a = adversary_reservation(s, p)
         # each settling run takes its best deal (screening.best_deal), grouped by the
-        # frontier it faces (mandate breadth, linkage)
+        # frontier it faces (mandate breadth, linkage, agenda)
         breadth = s.mandate_breadth[rows]
+        groups = p.agenda_of(rows)
         for lk in (False, True):
             for b in np.unique(breadth):
-                sel = rows[(linked[rows] == lk) & (breadth == b)]
-                if sel.size == 0:
-                    continue
-                deals, uc, ua = frontier(p, int(b), lk)
-                best = np.minimum(uc[None, :] - COALITION_RESERVATION, ua[None, :] - r_a[sel][:, None]).argmax(axis=1)
-                for i in np.unique(best):
-                    gain = float((p.sal_c * (1.0 - np.abs(deals[i] - p.pos_c))).sum() / p.sal_c.sum())
-                    s.adversary_concessions[sel[best == i]] += max(gain - COALITION_RESERVATION, 0.0) * 2.0
+                for g in np.unique(groups):
+                    sel = rows[(linked[rows] == lk) & (breadth == b) & (groups == g)]
+                    if sel.size == 0:
+                        continue
+                    deals, uc, ua = frontier(p, int(b), lk, int(g))
+                    pos_c, _, sal_c, _ = p.agenda(int(g))
+                    best = np.minimum(uc[None, :] - COALITION_RESERVATION, ua[None, :] - r_a[sel][:, None]).argmax(axis=1)
+                    for i in np.unique(best):
+                        gain = float((sal_c * (1.0 - np.abs(deals[i] - pos_c))).sum() / sal_c.sum())
+                        s.adversary_concessions[sel[best == i]] += max(gain - COALITION_RESERVATION, 0.0) * 2.0
     s.settled = s.settled | win
     s.settle_week = np.where(win, s.week + 1.0, s.settle_week)
     s.talks_open = s.talks_open & ~win

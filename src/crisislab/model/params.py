@@ -89,6 +89,11 @@ class Params:
     #: ``aid_levels.<level>`` for the dictionaries) that hold one value per run: set by
     #: :func:`stack_params` for a batch of several parameter points, empty otherwise
     per_run: frozenset[str] = frozenset()
+    #: the distinct agendas (``pos_c, pos_a, sal_c, sal_a``) of a batch whose points differ
+    #: in them, and the agenda of each run (``[runs]``); empty and ``None`` otherwise, when
+    #: the fields above are the one agenda of every run
+    agendas: tuple[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray], ...] = ()
+    agenda_index: np.ndarray | None = None
 
     @property
     def n_types(self) -> int:
@@ -98,6 +103,14 @@ class Params:
         """Effective strength of a mechanism: 0 when switched off (an array with one value
         per run when the batch mixes parameter points that differ in it)."""
         return self.strength[name] if self.on[name] else 0.0
+
+    def agenda(self, g: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Agenda ``g`` of the batch: coalition and adversary positions and saliences."""
+        return self.agendas[g] if self.agendas else (self.pos_c, self.pos_a, self.sal_c, self.sal_a)
+
+    def agenda_of(self, rows: np.ndarray) -> np.ndarray:
+        """The agenda index of each of the runs ``rows`` (0 for all when there is one)."""
+        return self.agenda_index[rows] if self.agenda_index is not None else np.zeros(rows.shape[0], dtype=np.int64)
 
     def acts(self, name: str) -> bool:
         """The mechanism is switched on with a strength other than 0. The same for every
@@ -114,7 +127,8 @@ class Params:
 # its own point. Fields that shape the computation itself (counts, names, masks, the
 # decision rule, mediator and style, the agenda, the members' political weights and
 # Council votes, which switches are on and which strengths are 0) must be equal in a batch:
-# :func:`batch_key` is what the callers group points by.
+# :func:`batch_key` is what the callers group points by. Agendas may differ: a batch then
+# lists its distinct agendas and each run's (``agendas``, ``agenda_index``).
 
 #: Scalar fields that may hold one value per run.
 PER_RUN_SCALARS = ("rationality", "initial_rung", "defender_capability", "mediator_trust_a", "mediator_trust_c",
@@ -128,7 +142,9 @@ PER_RUN_DICTS = ("dyn", "strength", "aid_levels")
 #: Fields that are equal in every batch (see :func:`batch_key`).
 STRUCTURE = ("horizon", "n_members", "member_names", "population", "gdp", "weight", "frontline", "veto",
              "veto_holder", "eu_member", "decision_rule", "type_names", "mediator", "mediator_style",
-             "hotline_available", "agenda_names", "pos_c", "pos_a", "sal_c", "sal_a", "red_line", "in_mandate")
+             "hotline_available", "agenda_names", "red_line", "in_mandate")
+#: The agenda's numbers: points that differ in them share a batch (see ``Params.agendas``).
+AGENDA = ("pos_c", "pos_a", "sal_c", "sal_a")
 
 
 def _frozen(v: Any) -> Any:
@@ -142,9 +158,9 @@ def _frozen(v: Any) -> Any:
 def batch_key(p: Params) -> tuple[Any, ...]:
     """What parameter points must share to run in one batch: the :data:`STRUCTURE` fields,
     the switches, which strengths are 0, the number of tranches, and the name of every
-    mechanism constant (their values may differ)."""
+    mechanism constant (their values may differ). The scenario's name is not part of it:
+    the points of a family (``generic-crisis#3``, ...) share batches."""
     return (
-        p.name,
         tuple(_frozen(getattr(p, f)) for f in STRUCTURE),
         tuple(sorted((n, bool(v)) for n, v in p.on.items())),
         tuple(sorted((n, bool(np.all(np.asarray(p.strength[n]) == 0))) for n in p.strength)),
@@ -207,6 +223,21 @@ def stack_params(points: Sequence[Params], runs: Sequence[int]) -> Params:
                 consts[key_] = _stacked(values, runs)
                 varying.add(f"k.{m}.{key_}")
     changes["k"] = k
+    agendas = [tuple(getattr(q, f) for f in AGENDA) for q in points]
+    if not all(all(np.array_equal(x, y) for x, y in zip(a_, agendas[0], strict=True)) for a_ in agendas[1:]):
+        distinct: list[tuple[np.ndarray, ...]] = []
+        which = []
+        for a_ in agendas:
+            for g, d in enumerate(distinct):
+                if all(np.array_equal(x, y) for x, y in zip(a_, d, strict=True)):
+                    which.append(g)
+                    break
+            else:
+                which.append(len(distinct))
+                distinct.append(a_)
+        changes["agendas"] = tuple(distinct)
+        changes["agenda_index"] = _stacked(which, runs)
+        varying.update(AGENDA)
     return replace(points[0], per_run=frozenset(varying), **changes)
 
 

@@ -159,10 +159,12 @@ def tradable_items(p: Params, breadth: int) -> np.ndarray:
     return non_negotiable_concessions(p, trad)
 
 
-def frontier(p: Params, breadth: int, linked: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Candidate deals (grid x items) and each side's utility for them."""
+def frontier(p: Params, breadth: int, linked: bool, agenda: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Candidate deals (grid x items) and each side's utility for them, on the batch's
+    agenda ``agenda`` (:meth:`~crisislab.model.params.Params.agenda`)."""
+    pos_c, pos_a, sal_c, sal_a = p.agenda(agenda)
     key = (
-        tuple(p.pos_c), tuple(p.pos_a), tuple(p.sal_c), tuple(p.sal_a),
+        tuple(pos_c), tuple(pos_a), tuple(sal_c), tuple(sal_a),
         tuple(bool(v) for v in tradable_items(p, breadth)),
         bool(linked) and p.on["agenda_linkage"],
     )
@@ -199,13 +201,15 @@ def agenda_linkage(s: State, p: Params, a: Actions, rng: Streams) -> State:
     linked = per_run(a.link_agenda, s.rung.shape, bool)
     r_a = adversary_reservation(s, p)
     zone = np.empty(rows.size)
+    groups = p.agenda_of(rows)
     for lk in (False, True):
         for b in np.unique(s.mandate_breadth[rows]):
-            sel = (linked[rows] == lk) & (s.mandate_breadth[rows] == b)
-            if not sel.any():
-                continue
-            _, uc, ua = frontier(p, int(b), lk)
-            m = np.minimum(uc[None, :] - COALITION_RESERVATION, ua[None, :] - r_a[rows][sel][:, None])
-            zone[sel] = m.max(axis=1)
+            for g in np.unique(groups):
+                sel = (linked[rows] == lk) & (s.mandate_breadth[rows] == b) & (groups == g)
+                if not sel.any():
+                    continue
+                _, uc, ua = frontier(p, int(b), lk, int(g))
+                m = np.minimum(uc[None, :] - COALITION_RESERVATION, ua[None, :] - r_a[rows][sel][:, None])
+                zone[sel] = m.max(axis=1)
     s.zone[rows] = zone + mediation_leverage(s, p, a)[rows]
     return s
