@@ -228,8 +228,8 @@ def stack_params(points: Sequence[Params], runs: Sequence[int]) -> Params:
         distinct: list[tuple[np.ndarray, ...]] = []
         which = []
         for a_ in agendas:
-            for g, d in enumerate(distinct):
-                if all(np.array_equal(x, y) for x, y in zip(a_, d, strict=True)):
+            for g, known in enumerate(distinct):
+                if all(np.array_equal(x, y) for x, y in zip(a_, known, strict=True)):
                     which.append(g)
                     break
             else:
