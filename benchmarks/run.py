@@ -19,6 +19,18 @@ default options), ``compare_local_s`` (the same with ``--backend local``), ``pea
 (peak resident memory, all processes of ``crisislab run eu-russia --runs N --output``),
 ``scaling`` (seconds and fitted exponents for runs, members, horizon), ``profile`` (share
 of engine time per step function), ``targets`` and ``meets``.
+
+Jobs that explore parameters (part ``points``): ``sobol_s`` (wall time of the Sobol job of
+``benchmarks/bench_experiments.py``: 10 uncertainties, N=256 with second order, 5,632
+points x 100 runs of eu-russia under test_by_offer, processes backend with 2 workers, then
+the analysis), ``per_point_sobol_s`` (the same job through the per-point path, one
+``simulate`` call per point: measured in this process on the first ``--points-sample``
+points, scaled to all points and divided by the 2 workers), ``batched_speedup`` (per-point
+over batched seconds on that same sample in this process, the like-for-like ratio),
+``validate_s`` (``crisislab validate --data DIR --both --jobs 2``, wall) and ``calibrate_s``
+(``crisislab validate calibrate --data DIR --seed 1 --crises 12 --runs 300 --scan 27 --evals
+120 --jobs 2``, wall); ``--quick`` runs small versions of all of them. The last two need the reference data: ``--data DIR`` or
+``$CRISISLAB_DATA``; without it they are skipped and say so.
 """
 
 from __future__ import annotations
@@ -60,6 +72,9 @@ TARGETS = {
     "peak_rss_mib_max": 2048.0,
     "runs_exponent_max": 1.1,
     "members_exponent_max": 1.1,
+    "sobol_s_max": 60.0,
+    "validate_s_max": 60.0,
+    "batched_speedup_min": 5.0,
 }
 
 
@@ -203,6 +218,70 @@ def bench_memory(runs: int) -> dict[str, Any]:
             "run_weeks_per_s": runs * load_scenario(SCENARIO).horizon_weeks / wall}
 
 
+# --- jobs that explore parameters -----------------------------------------------------------
+
+
+def bench_points(quick: bool, data: str | None, sample: int) -> dict[str, Any]:
+    """Sobol job batched and point by point, the validation and the calibration."""
+    from benchmarks.bench_experiments import SOBOL_UNCERTAINTIES, _spec
+
+    from crisislab.api import simulate
+    from crisislab.experiments.analysis import sobol_indices
+    from crisislab.experiments.backends import make_backend
+    from crisislab.experiments.runner import Context, evaluate_chunk, make_tasks, point_means, run_experiment
+    from crisislab.experiments.sampling import make_design
+    from crisislab.experiments.store import ResultStore
+
+    n, runs = (16, 20) if quick else (256, 100)
+    loaded = _spec("bench-sobol", SOBOL_UNCERTAINTIES, {"method": "sobol", "n": n, "second_order": True}, runs, 1)
+    out: dict[str, Any] = {"sobol_points": 0, "sobol_runs": runs}
+    with tempfile.TemporaryDirectory() as tmp:
+        store = ResultStore(Path(tmp) / "sobol")
+        t0 = time.perf_counter()
+        with make_backend("processes", 2) as be:
+            report = run_experiment(loaded, store, be)
+        means = point_means(store.read_outcomes(loaded.experiment_id, ["point", "policy", "p_war"]), ["p_war"])
+        sobol_indices(report.design, means.sort_values("point")["p_war"].to_numpy(), second_order=True, seed=1)
+        out["sobol_s"] = time.perf_counter() - t0
+        out["sobol_points"] = report.design.n_points
+    # like for like, in this process: the first `sample` points, batched and point by point
+    design = make_design(loaded.spec)
+    k = min(sample, design.n_points)
+    task = make_tasks(design.values.iloc[:k], k)[0]
+    policies = tuple(loaded.spec.policies())
+
+    def one_point_at_a_time(*a: Any, **kw: Any) -> Any:
+        return simulate(*a, **kw)
+
+    batched = Context("b", loaded, policies, simulate)
+    per_point = Context("p", loaded, policies, one_point_at_a_time)
+    evaluate_chunk(batched, make_tasks(design.values.iloc[:2], 2)[0])  # warm up (compiled kernels)
+    tb, _, fb = _timed(lambda: evaluate_chunk(batched, task))
+    tp, _, fp = _timed(lambda: evaluate_chunk(per_point, task))
+    out["sample_points"] = k
+    out["sample_batched_s"] = tb
+    out["sample_per_point_s"] = tp
+    out["sample_rows_identical"] = bool(fb[1].drop(columns=["experiment"]).equals(fp[1].drop(columns=["experiment"])))
+    out["batched_speedup"] = tp / tb
+    out["per_point_sobol_s"] = tp / k * out["sobol_points"] / 2.0
+    out["per_point_sobol_note"] = f"per-point seconds on {k} points in one process, x {out['sobol_points']} / {k} points, / 2 workers"
+    if data is None:
+        out["validate_s"] = None
+        out["calibrate_s"] = None
+        out["data_note"] = "validate_s and calibrate_s need --data DIR or $CRISISLAB_DATA (the reference data); skipped"
+        return out
+    val = ["validate", "--data", data, "--both", "--jobs", "2", "--format", "json"]
+    wall, _, _, code = _run_sampled(_cli([*val, "--crises", "12", "--runs", "40", "--reps", "100"] if quick else val))
+    out["validate_s"], out["validate_exit"] = wall, code
+    cal = ["validate", "calibrate", "--data", data, "--seed", "1", "--jobs", "2", "--format", "json"]
+    cal += ["--crises", "3", "--runs", "60", "--scan", "4", "--evals", "8"] if quick else \
+           ["--crises", "12", "--runs", "300", "--scan", "27", "--evals", "120"]
+    with tempfile.TemporaryDirectory() as tmp:
+        wall, _, _, code = _run_sampled(_cli([*cal, "--out", str(Path(tmp) / "fit.yaml")]))
+    out["calibrate_s"], out["calibrate_exit"] = wall, code
+    return out
+
+
 # --- scaling -----------------------------------------------------------------------------
 
 
@@ -315,10 +394,14 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="small sizes: under a minute")
     ap.add_argument("--format", choices=("json", "table"), default="table")
-    ap.add_argument("--only", default="engine,reference,compare,memory,scaling,profile",
+    ap.add_argument("--only", default="engine,reference,compare,memory,scaling,profile,points",
                     help="comma-separated parts to run")
     ap.add_argument("--memory-runs", type=int, default=None, help="runs for the memory check (default 1,000,000; quick 20,000)")
     ap.add_argument("--compare-runs", type=int, default=None, help="runs per doctrine for the compare timing (default 10,000; quick 2,000)")
+    ap.add_argument("--data", default=os.environ.get("CRISISLAB_DATA"),
+                    help="reference data folder for validate_s and calibrate_s (default: $CRISISLAB_DATA)")
+    ap.add_argument("--points-sample", type=int, default=None,
+                    help="points of the Sobol design timed point by point (default 300; quick 100)")
     args = ap.parse_args(argv)
     parts = set(args.only.split(","))
     quick = args.quick
@@ -358,6 +441,11 @@ def main(argv: list[str] | None = None) -> int:
     if "profile" in parts:
         progress("profile")
         res["profile"] = bench_profile(p, 1000 if quick else 10_000)
+    if "points" in parts:
+        progress("points")
+        res["points"] = bench_points(quick, args.data, args.points_sample or (100 if quick else 300))
+        for key in ("sobol_s", "per_point_sobol_s", "batched_speedup", "validate_s", "calibrate_s"):
+            res[key] = res["points"][key]
     res["machine"]["load_average_end"] = [round(x, 2) for x in os.getloadavg()]
     res["targets"] = TARGETS
     meets: dict[str, bool] = {}
@@ -370,6 +458,11 @@ def main(argv: list[str] | None = None) -> int:
     if "scaling" in res:
         meets["runs_linear"] = res["scaling"]["runs"]["exponent"] <= TARGETS["runs_exponent_max"]
         meets["members_linear"] = res["scaling"]["members"]["exponent"] <= TARGETS["members_exponent_max"]
+    if res.get("sobol_s") is not None and res["points"]["sobol_points"] >= 5632:
+        meets["sobol_s"] = res["sobol_s"] <= TARGETS["sobol_s_max"]
+        meets["batched_speedup"] = res["batched_speedup"] >= TARGETS["batched_speedup_min"]
+    if res.get("validate_s") is not None:
+        meets["validate_s"] = res["validate_s"] <= TARGETS["validate_s_max"]
     res["meets"] = meets
     if args.format == "json":
         print(json.dumps(res, indent=2, default=float))
@@ -382,9 +475,12 @@ def _table(res: dict[str, Any]) -> None:
     m = res["machine"]
     print(f"machine: {m['cpu']}, {m['cpus']} CPUs, {m['memory_gib']} GiB; Python {m['python']}, NumPy {m['numpy']}, Numba {m['numba']}; "
           f"load {m['load_average_start']} -> {m.get('load_average_end')}")
-    for key in ("engine_run_weeks_per_s", "reference_run_weeks_per_s", "speedup", "speedup_cpu", "compare_default_s", "compare_local_s", "peak_rss_mib"):
-        if key in res:
+    for key in ("engine_run_weeks_per_s", "reference_run_weeks_per_s", "speedup", "speedup_cpu", "compare_default_s", "compare_local_s", "peak_rss_mib",
+                "sobol_s", "per_point_sobol_s", "batched_speedup", "validate_s", "calibrate_s"):
+        if res.get(key) is not None:
             print(f"  {key:28s} {res[key]:,.2f}")
+    if "points" in res:
+        print(f"  points: {res['points'].get('per_point_sobol_note')}; {res['points'].get('data_note', '')}")
     if "scaling" in res:
         for k in ("runs", "members", "horizon"):
             s = res["scaling"][k]
