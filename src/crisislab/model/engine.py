@@ -342,10 +342,11 @@ def run_points(points: Sequence[Point], *, record: bool = False, steps: Sequence
         return [run_batch(q.params, q.doctrine, q.runs, q.seed, run_offset=q.run_offset, record=record, steps=steps)]
     counts = [q.runs for q in points]
     p = stack_params([q.params for q in points], counts)
-    streams = [Streams(q.seed, np.arange(q.run_offset, q.run_offset + q.runs, dtype=np.int64)) for q in points]
+    ids = [np.arange(q.run_offset, q.run_offset + q.runs, dtype=np.int64) for q in points]
+    streams = [Streams(q.seed, r) for q, r in zip(points, ids, strict=True)]
     rng = Streams.joined(streams)
     s = concat_states([initial_state(q.params, r) for q, r in zip(points, streams, strict=True)])
-    run_ids = np.concatenate([np.arange(q.run_offset, q.run_offset + q.runs, dtype=np.int64) for q in points])
+    run_ids = np.concatenate(ids)
     res = _simulate(s, p, PointDoctrines(points), rng, run_ids, rows=np.zeros(0, dtype=np.int64), record=record, steps=steps)
     out, start = [], 0
     for n in counts:
@@ -395,7 +396,6 @@ class PointDoctrines:
             if getattr(q.doctrine, "batch_safe", False):
                 shared[key] = len(self.groups)
             self.groups.append((doc, q.params, idx))
-        self.n = start
         self.p: Params | None = None
 
     def reset(self, params: Params, runs: int) -> None:
@@ -406,34 +406,42 @@ class PointDoctrines:
     def act(self, obs: Observation) -> Actions:
         if len(self.groups) == 1:
             return self.groups[0][0].act(obs)
-        n, m = obs.runs, len(obs.member_names)
-        acts = [d.act(_obs_rows(obs, idx)) for d, _, idx in self.groups]
-        merged: dict[str, Any] = {}
-        for f in _ACTION_FIELDS:
-            vals = [getattr(a, f) for a in acts]
-            if f == "deep_strike" and any(v is None for v in vals) and not all(v is None for v in vals):
-                assert self.p is not None
-                share = np.broadcast_to(np.asarray(self.p.deep_strike_share, dtype=float), (n,))
-                vals = [share[idx] if v is None else v for v, (_, _, idx) in zip(vals, self.groups, strict=True)]
-            if all(v is None for v in vals):
-                merged[f] = None
-                continue
-            if all(np.ndim(v) == 0 for v in vals) and all(v == vals[0] for v in vals):
-                merged[f] = vals[0]
-                continue
-            shape: tuple[int, ...] = (n, m) if f == "unilateral" else (n,)
-            out = np.empty(shape, dtype=np.result_type(*(np.asarray(v) for v in vals)))
-            for v, (_, _, idx) in zip(vals, self.groups, strict=True):
-                arr = np.asarray(v)
-                if f == "unilateral" and arr.ndim < 2:  # one value, or one per member
-                    arr = np.broadcast_to(arr, (idx.size, m))
-                out[idx] = arr
-            merged[f] = out
-        return Actions(**merged)
+        assert self.p is not None
+        return merge_actions([(d.act(obs_rows(obs, idx)), idx) for d, _, idx in self.groups], obs, self.p.deep_strike_share)
 
 
-def _obs_rows(obs: Observation, idx: np.ndarray) -> Observation:
+def obs_rows(obs: Observation, idx: np.ndarray) -> Observation:
+    """What the runs ``idx`` of a batch observe (a batch of their own)."""
     return replace(obs, **{f: getattr(obs, f)[idx] for f in _OBS_PER_RUN})
+
+
+def merge_actions(parts: Sequence[tuple[Actions, np.ndarray]], obs: Observation, deep_strike_share: Any) -> Actions:
+    """One batch's actions from the actions of doctrines that each acted for the runs
+    ``idx`` of their part (on :func:`obs_rows`); an action that is the same number
+    everywhere stays a number. ``deep_strike`` left to the scenario (``None``) by some
+    parts and set by others takes ``deep_strike_share`` (a number or per run) there."""
+    n, m = obs.runs, len(obs.member_names)
+    merged: dict[str, Any] = {}
+    for f in _ACTION_FIELDS:
+        vals = [getattr(a, f) for a, _ in parts]
+        if f == "deep_strike" and any(v is None for v in vals) and not all(v is None for v in vals):
+            share = np.broadcast_to(np.asarray(deep_strike_share, dtype=float), (n,))
+            vals = [share[idx] if v is None else v for v, (_, idx) in zip(vals, parts, strict=True)]
+        if all(v is None for v in vals):
+            merged[f] = None
+            continue
+        if all(np.ndim(v) == 0 for v in vals) and all(v == vals[0] for v in vals):
+            merged[f] = vals[0]
+            continue
+        shape: tuple[int, ...] = (n, m) if f == "unilateral" else (n,)
+        out = np.empty(shape, dtype=np.result_type(*(np.asarray(v) for v in vals)))
+        for v, (_, idx) in zip(vals, parts, strict=True):
+            arr = np.asarray(v)
+            if f == "unilateral" and arr.ndim < 2:  # one value, or one per member
+                arr = np.broadcast_to(arr, (idx.size, m))
+            out[idx] = arr
+        merged[f] = out
+    return Actions(**merged)
 
 
 def _simulate(

@@ -36,6 +36,7 @@ import numpy as np
 from crisislab.doctrines import PRESETS, Doctrine, get_doctrine
 from crisislab.errors import InputError, Problem, short_repr
 from crisislab.model.core import FORCE
+from crisislab.model.engine import merge_actions, obs_rows
 from crisislab.model.params import Params
 from crisislab.model.state import Actions, Observation
 from crisislab.scenario import Scenario, scenario_from_dict
@@ -425,8 +426,8 @@ class MixDoctrine(Doctrine):
         self.block = np.repeat(np.arange(len(q)), list(q.values()))
         ends = np.cumsum(list(q.values()))
         self.slices = [slice(int(e - k), int(e)) for e, k in zip(ends, q.values(), strict=True)]
-        for d in self.members.values():
-            d.reset(params, runs)
+        for d, k in zip(self.members.values(), q.values(), strict=True):
+            d.reset(params, k)
 
     def assignment(self) -> list[str]:
         """The doctrine of each run of the current batch."""
@@ -434,29 +435,11 @@ class MixDoctrine(Doctrine):
         return [names[i] for i in self.block]
 
     def act(self, obs: Observation) -> Actions:
+        # each doctrine acts for its own block of runs, as if they were a batch of their own
         assert self.p is not None
-        n, m = obs.runs, self.p.n_members
-        acts = [d.act(obs) for d in self.members.values()]
-        merged: dict[str, Any] = {}
-        for f in Actions.__dataclass_fields__:
-            vals = [getattr(a, f) for a in acts]
-            if f == "deep_strike":
-                vals = [self.p.deep_strike_share if v is None else v for v in vals]
-            if all(np.ndim(v) == 0 for v in vals) and all(v == vals[0] for v in vals):
-                merged[f] = vals[0]
-                continue
-            shape: tuple[int, ...] = (n, m) if f == "unilateral" else (n,)
-            out = np.empty(shape, dtype=np.result_type(*(np.asarray(v) for v in vals)))
-            for sl, v in zip(self.slices, vals, strict=True):
-                arr = np.asarray(v)
-                if arr.ndim == 0:
-                    out[sl] = arr
-                elif arr.shape[0] == n:
-                    out[sl] = arr[sl]
-                else:  # a per-member vector
-                    out[sl] = np.broadcast_to(arr, shape)[sl]
-            merged[f] = out
-        return Actions(**merged)
+        parts = [np.arange(sl.start, sl.stop) for sl in self.slices]
+        return merge_actions([(d.act(obs_rows(obs, idx)), idx) for d, idx in zip(self.members.values(), parts, strict=True)
+                              if idx.size], obs, self.p.deep_strike_share)
 
 
 class Mediated(Doctrine):
